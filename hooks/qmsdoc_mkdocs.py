@@ -1,0 +1,138 @@
+"""MkDocs adapter for qmsdoc: the gate, the published pages and the navigation.
+
+All logic lives in the ``qmsdoc`` package; this file only translates MkDocs
+events into calls to it. The gate runs in ``on_pre_build``, before MkDocs
+cleans the site folder, and a `mkdocs build` writes into a staging folder
+that replaces the published site only when the whole build has succeeded.
+
+Set ``QMSDOC_STRICT=1`` on release branches: unapproved text then fails the build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import get_plugin_logger
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+import qmsdoc
+from qmsdoc.site import SitePlan
+
+log = get_plugin_logger("qmsdoc")
+
+
+class _Build:
+    """State of one build; replaced at the start of every build (also under `serve`)."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.plan: SitePlan | None = None
+        self.site_dir: Path | None = None  # the published site, when building into staging
+        self.macros: Any = None
+
+
+_build = _Build("build")
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    global _build
+    _build = _Build(command)
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    global _build
+    _build = _Build(_build.command)
+    if _build.command == "build":
+        _build.site_dir = Path(config.site_dir)
+        config.site_dir = str(_staging(_build.site_dir))
+    macros = config.plugins.get("macros")
+    if macros is not None:
+        _build.macros = macros
+        macros.register_macros({"doc": _cite_document, "clause": _cite_clause})
+    return config
+
+
+def on_pre_build(config: MkDocsConfig) -> None:
+    root = Path(config.config_file_path).parent
+    try:
+        settings = qmsdoc.load_settings(root)
+        gate = qmsdoc.run_gate(settings, strict=os.environ.get("QMSDOC_STRICT") == "1")
+    except qmsdoc.QmsdocError as error:
+        raise PluginError(f"qmsdoc：{error}") from None
+    for finding in gate.findings:
+        if not finding.is_error:
+            log.info(finding.format())
+    if gate.errors:
+        listed = "\n".join(f.format() for f in gate.errors)
+        raise PluginError(f"qmsdoc 检查发现 {len(gate.errors)} 个错误，网站没有生成：\n{listed}")
+    docs_dir = Path(config.docs_dir).resolve().relative_to(root.resolve()).as_posix()
+    _build.plan = SitePlan(gate, docs_dir)
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    plan = _plan()
+    controlled = plan.controlled_uris()
+    for file in list(files):
+        if file.src_uri in controlled:
+            files.remove(file)  # replaced by the approved text below, or not published
+    for page in plan.pages():
+        files.append(File.generated(config, page.src_uri, content=page.markdown,
+                                    inclusion=InclusionLevel.INCLUDED))
+    other_pages = sorted(f.src_uri for f in files.documentation_pages()
+                         if f.src_uri not in {p.src_uri for p in plan.pages()})
+    config.nav = plan.nav(other_pages)
+    return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    plan = _plan()
+    for number, document in plan.documents.items():
+        if document.src_uri == page.file.src_uri:
+            return plan.decorate(number, markdown)
+    return markdown
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    if _build.site_dir is None:
+        return
+    staging = Path(config.site_dir)
+    previous = _build.site_dir.with_name(_build.site_dir.name + ".previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if _build.site_dir.exists():
+        _build.site_dir.rename(previous)
+    staging.rename(_build.site_dir)
+    shutil.rmtree(previous, ignore_errors=True)
+    config.site_dir = str(_build.site_dir)
+
+
+def on_build_error(error: Exception) -> None:
+    if _build.site_dir is not None:
+        shutil.rmtree(_staging(_build.site_dir), ignore_errors=True)
+
+
+def _staging(site_dir: Path) -> Path:
+    return site_dir.with_name(site_dir.name + ".staging")
+
+
+def _plan() -> SitePlan:
+    if _build.plan is None:
+        raise PluginError("qmsdoc：检查没有运行（on_pre_build 未执行）")
+    return _build.plan
+
+
+def _current_uri() -> str:
+    return str(_build.macros.page.file.src_uri)
+
+
+def _cite_document(number: str) -> str:
+    return _plan().cite_document(number, _current_uri())
+
+
+def _cite_clause(number: str) -> str:
+    return _plan().cite_clause(number, _current_uri())

@@ -1,0 +1,124 @@
+"""ISO 9001 clauses: every cited clause exists, every requirement is covered."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..clauses import ClauseCatalogue
+from ..findings import Finding, Severity
+from ..model import DocType, Document, Exclusion, Manual
+from .context import CheckContext
+
+
+def unknown_clauses(context: CheckContext) -> Iterator[Finding]:
+    """Every clause number a document names exists in ISO 9001:2015.
+
+    Bad: ``clauses: ["7.6"]`` or ``{{ clause("9.4") }}`` (there is no such clause).
+    Good: ``clauses: ["7.5"]``.
+    """
+    for document in context.manual:
+        named = [(c, document.line_of("clauses")) for c in document.clauses]
+        named += [(e.clause, e.line) for e in document.exclusions]
+        named += [(c.target, c.line) for c in document.citations if c.kind == "clause"]
+        for number, line in named:
+            if number not in context.clauses:
+                close = difflib.get_close_matches(number, context.clauses.numbers(), n=1)
+                guess = f"是不是 {context.clauses.heading(close[0])}？" if close else ""
+                yield Finding(
+                    "clause.unknown", Severity.ERROR, document.path, line,
+                    f"条款 {number} 在 {context.clauses.standard} 中不存在",
+                    f"{guess}条款号以 GB/T 19001-2016 的目录为准", document.number)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which documents in force address each clause, and which clauses are excluded."""
+
+    addressed_by: dict[str, list[Document]]
+    excluded: dict[str, Exclusion]
+
+    def status(self, catalogue: ClauseCatalogue, number: str) -> str:
+        """``addressed``, ``excluded`` or ``open`` — a clause counts through its ancestors."""
+        for ancestor in catalogue.ancestors(number):
+            if ancestor in self.excluded:
+                return "excluded"
+            if self.addressed_by.get(ancestor):
+                return "addressed"
+        children = catalogue.children(number)
+        if children and all(self.status(catalogue, c.number) != "open" for c in children):
+            return "addressed"
+        return "open"
+
+
+def coverage_of(manual: Manual, in_force: frozenset[str]) -> Coverage:
+    addressed: dict[str, list[Document]] = {}
+    excluded: dict[str, Exclusion] = {}
+    for document in manual:
+        if document.number not in in_force:
+            continue
+        for number in document.clauses:
+            addressed.setdefault(number, []).append(document)
+        for exclusion in document.exclusions:
+            excluded[exclusion.clause] = exclusion
+    return Coverage(addressed, excluded)
+
+
+def _open_clauses(catalogue: ClauseCatalogue, coverage: Coverage,
+                  parent: str | None) -> Iterator[str]:
+    """The highest clauses that nothing covers (a whole open subtree is named once)."""
+    for clause in catalogue.children(parent):
+        if not clause.is_requirement or coverage.status(catalogue, clause.number) != "open":
+            continue
+        if any(coverage.status(catalogue, c.number) != "open"
+               for c in catalogue.children(clause.number)):
+            yield from _open_clauses(catalogue, coverage, clause.number)
+        else:
+            yield clause.number
+
+
+def requirements_covered(context: CheckContext) -> Iterator[Finding]:
+    """Every requirement clause of sections 4–10 is addressed or justifiably excluded.
+
+    A document in force addresses a clause by listing it (or a parent) under
+    ``clauses``; the quality manual excludes one under ``exclusions`` with a
+    written justification.
+    Bad: no document in force lists 9.2 (内部审核) and the manual does not exclude it.
+    Good: QP-05 lists ``clauses: ["9.2"]``.
+    """
+    manuals = [d for d in context.manual.of_type(DocType.QUALITY_MANUAL)
+               if d.number in context.in_force]
+    if not manuals:
+        yield Finding("coverage.no-quality-manual", Severity.ERROR, "qmsdoc.yml", None,
+                      "没有现行有效的质量手册，无法确认条款覆盖与删减",
+                      "在 document_folders 中加入质量手册（type: quality_manual）并使之生效")
+        return
+    manual = manuals[0]
+    coverage = coverage_of(context.manual, context.in_force)
+    for number in _open_clauses(context.clauses, coverage, None):
+        yield Finding(
+            "coverage.clause-not-addressed", Severity.ERROR, manual.path,
+            manual.line_of("clauses"),
+            f"条款 {context.clauses.heading(number)} 没有任何现行有效文件涉及，也没有删减说明",
+            "在实施该条款的文件的 clauses 中列出它；如确实不适用，在质量手册的 exclusions "
+            "中写明删减理由", manual.number)
+
+
+def exclusions_not_addressed(context: CheckContext) -> Iterator[Finding]:
+    """A clause the manual excludes is not at the same time addressed by a document.
+
+    Bad: the manual excludes 8.3 while QP-10 lists ``clauses: ["8.3"]``.
+    Good: either the exclusion or the clause in QP-10 is removed.
+    """
+    coverage = coverage_of(context.manual, context.in_force)
+    for number in coverage.excluded:
+        for document in coverage.addressed_by.get(number, []):
+            yield Finding(
+                "coverage.excluded-but-addressed", Severity.WARNING, document.path,
+                document.line_of("clauses"),
+                f"条款 {context.clauses.heading(number)} 已在质量手册中删减，但本文件声称涉及它",
+                "删除本文件 clauses 中的该条款，或取消质量手册中的删减", document.number)
+
+
+CHECKS = (unknown_clauses, requirements_covered, exclusions_not_addressed)

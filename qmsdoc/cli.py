@@ -1,0 +1,169 @@
+"""The ``qmsdoc`` command: a thin layer over the core functions.
+
+Exit codes: 0 clean (warnings allowed), 1 errors found or approval refused,
+2 the run could not start (usage, not a repository, unreadable configuration).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .approve import ApprovalRefused, approve
+from .config import CONFIG_FILE, load_settings
+from .errors import QmsdocError
+from .findings import summary
+from .gate import GateResult, run_gate
+from .model import Right
+from .revision_history import history_rows
+from .rules import RULES
+
+root_option = click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help=f"仓库根目录（默认：从当前目录向上找 {CONFIG_FILE}）")
+
+
+def _root(root: Path | None) -> Path:
+    if root is not None:
+        return root.resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise QmsdocError(f"当前目录及其上级都没有 {CONFIG_FILE}：请在质量手册仓库中运行，或用 --root 指定")
+
+
+def _gate(root: Path | None, strict: bool = False) -> GateResult:
+    return run_gate(load_settings(_root(root)), strict=strict)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+class _Failure(click.ClickException):
+    """A run that could not start: printed without a traceback, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"qmsdoc：{self.message}", err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QmsdocError as error:
+            raise _Failure(str(error)) from None
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="qmsdoc")
+def cli() -> None:
+    """受控质量手册：检查、审批与修订记录（qmsdoc）。"""
+
+
+@cli.command()
+@root_option
+@click.option("--strict", is_flag=True, help="发布分支用：未批准或未提交的修改一律报错")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出检查结果")
+def check(root: Path | None, strict: bool, as_json: bool) -> None:
+    """运行全部检查；有错误时退出码为 1。"""
+    gate = _gate(root, strict)
+    if as_json:
+        _print_json([f.to_json() for f in gate.findings])
+    else:
+        for finding in gate.findings:
+            click.echo(finding.format())
+        click.echo(summary(gate.findings))
+    sys.exit(1 if gate.errors else 0)
+
+
+@cli.command()
+def rules() -> None:
+    """列出全部检查规则。"""
+    for rule, text in RULES.items():
+        click.echo(f"{rule}\n    {text}")
+
+
+@cli.command()
+@root_option
+@click.option("--json", "as_json", is_flag=True)
+def people(root: Path | None, as_json: bool) -> None:
+    """列出人员、岗位和各岗位的编制/审核/批准权限。"""
+    gate = _gate(root)
+    entries = []
+    for person in gate.register.people:
+        roles = []
+        for term in person.roles:
+            grants = gate.authorities.grants.get(term.role, {})
+            roles.append({
+                "role": term.role, "from": term.start.isoformat(),
+                "to": term.end.isoformat() if term.end else None,
+                "source": gate.authorities.sources.get(term.role),
+                **{right.key: sorted(t.key for t in grants.get(right, ())) for right in Right},
+            })
+        entries.append({"name": person.name, "emails": list(person.emails),
+                        "department": person.department,
+                        "signing_keys": len(person.signing_keys), "roles": roles})
+    if as_json:
+        _print_json(entries)
+        return
+    for entry in entries:
+        click.echo(f"{entry['name']}（{entry['department']}）{', '.join(entry['emails'])}")
+        for role in entry["roles"]:
+            period = f"{role['from']} 起" + (f"至 {role['to']}" if role["to"] else "")
+            click.echo(f"  {role['role']}（{period}，依据 {role['source'] or '无岗位职责'}）")
+            for right in Right:
+                if role[right.key]:
+                    click.echo(f"    {right.label}：{'、'.join(role[right.key])}")
+
+
+@cli.command()
+@root_option
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True)
+def history(root: Path | None, number: str, as_json: bool) -> None:
+    """显示一个文件的修订记录（版本、生效日期、修订说明、编制、审核、批准、提交）。"""
+    gate = _gate(root)
+    status = gate.statuses.get(number)
+    if status is None:
+        raise QmsdocError(f"没有编号为 {number} 的受控文件")
+    rows = history_rows(status, gate.register)
+    if as_json:
+        _print_json({"document": number, "title": status.working.title,
+                     "revisions": [row.to_json() for row in rows]})
+        return
+    click.echo(f"{status.working.label} 修订记录")
+    for row in rows:
+        click.echo(f"{row.version}  {row.status}  生效 {row.effective_date or '—'}  "
+                   f"批准 {row.approved_on or '—'}  提交 {row.commit or '—'}")
+        click.echo(f"    修订说明：{row.change_summary}")
+        click.echo(f"    编制：{'、'.join(row.written_by) or '—'}  审核：{'、'.join(row.reviewed_by) or '—'}"
+                   f"  批准：{row.approved_by or '—'}")
+
+
+@cli.command(name="approve")
+@root_option
+@click.argument("numbers", nargs=-1, required=True)
+@click.option("--review", is_flag=True, help="记录审核（默认记录批准）")
+@click.option("--role", help="您以哪个岗位审批（您担任多个有权岗位时）")
+def approve_command(root: Path | None, numbers: tuple[str, ...], review: bool,
+                    role: str | None) -> None:
+    """以您本人的 git 身份审核或批准文件，并提交记录。"""
+    gate = _gate(root)
+    meaning = Right.REVIEW if review else Right.APPROVE
+    try:
+        sha = approve(gate, list(numbers), meaning, role)
+    except ApprovalRefused as refusal:
+        click.echo(f"未记录{meaning.label}：{refusal}", err=True)
+        sys.exit(1)
+    click.echo(f"已记录{meaning.label}：{'、'.join(numbers)}（提交 {sha[:8]}）")
+
+
+main = cli

@@ -1,0 +1,182 @@
+"""The gate: every check over a repository, with its history and approvals.
+
+``run_gate`` is what ``qmsdoc check`` and the MkDocs hook both call. It loads
+the working tree, reads git history once, judges every approval, works out
+what each document publishes, and runs the checks over the manual. It raises
+only when the run cannot continue; everything else is a finding.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .approvals import Evidence, FileEvidence, Judge, approve_revisions, collect_evidence, unsupported_records
+from .checks import CheckContext, run_checks
+from .clauses import ClauseCatalogue, load_catalogue
+from .config import Settings
+from .findings import Finding, Severity, sorted_findings
+from .history import GitRepository
+from .loader import load_manual, parse_document, read_text, template_findings
+from .model import DocType, Document, Manual, Right, State
+from .people import Authorities, Register, load_register, unknown_roles
+from .publication import DocumentStatus, later_commits, publication_findings
+from .signatures import verify
+from .versions import review_findings, version_findings
+
+
+@dataclass(frozen=True)
+class GateResult:
+    settings: Settings
+    repository: GitRepository
+    clauses: ClauseCatalogue
+    register: Register
+    authorities: Authorities
+    judge: Judge
+    manual: Manual
+    statuses: dict[str, DocumentStatus]
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    def published(self) -> list[DocumentStatus]:
+        """Documents whose approved revision is in force, in path order."""
+        return [s for s in self.statuses.values() if s.in_force]
+
+
+def run_gate(settings: Settings, *, strict: bool = False,
+             today: datetime.date | None = None) -> GateResult:
+    today = today or datetime.date.today()
+    repository = GitRepository(settings.root)
+    loaded = load_manual(settings)
+    manual = loaded.manual
+    tracked = repository.tracked(settings.document_folders)
+    uncommitted = repository.changed(settings.document_folders)
+    findings = list(loaded.findings)
+    findings += _page_templates(settings)
+    findings += _repository_findings(repository, manual, tracked, uncommitted if strict else set())
+    history = repository.read_history(d.path for d in manual if d.path in tracked)
+
+    blobs: dict[str, Document | None] = {}
+
+    def parse_blob(sha: str, path: str) -> Document | None:
+        if sha not in blobs:
+            blobs[sha] = parse_document(path, repository.blob_text(sha)).document
+        return blobs[sha]
+
+    evidence = {d.number: collect_evidence(history.events.get(d.path, []), parse_blob)
+                for d in manual}
+    register, problems = load_register(settings)
+    findings += problems
+    findings += unknown_roles(register, manual)
+    signatures = None
+    if settings.require_signatures:
+        signatures = verify(repository, (e.commit.sha for f in evidence.values()
+                                         for e in f.evidence), register)
+    claimed = _claimed_responsibilities(manual, evidence)
+    authorities = Authorities.from_documents(claimed.values())
+    judge = Judge(register, lambda e: _authorities_for(e, claimed, manual, evidence, authorities),
+                  signatures, settings.require_review)
+
+    statuses: dict[str, DocumentStatus] = {}
+    for document in manual:
+        file = evidence[document.number]
+        approvals = approve_revisions(file, judge, document.approvals, document.path,
+                                      document.number)
+        status = DocumentStatus(document, approvals, later_commits(approvals, file.authoring),
+                                document.path in uncommitted, file.authors_of(document.fingerprint))
+        statuses[document.number] = status
+        findings += approvals.findings
+        findings += unsupported_records(document, approvals)
+        findings += publication_findings(status, strict)
+        findings += version_findings(status, settings.reissue_after)
+        findings += review_findings(status, today)
+
+    clauses = load_catalogue()
+    findings += run_checks(CheckContext(manual, clauses, _in_force(statuses), loaded.unreadable_numbers))
+    return GateResult(settings, repository, clauses, register, authorities, judge, manual, statuses,
+                      sorted_findings(findings))
+
+
+def _repository_findings(repository: GitRepository, manual: Manual, tracked: set[str],
+                         forbidden_changes: set[str]) -> Iterable[Finding]:
+    """A history that cannot be trusted: shallow, untracked, or (strict) uncommitted."""
+    if repository.is_shallow():
+        yield Finding("history.shallow", Severity.ERROR, ".", None,
+                      "这是浅克隆（shallow clone），缺少完整的 git 历史，无法核实审批和修订记录",
+                      "运行 git fetch --unshallow，或在 CI 中设置完整克隆（GitLab: GIT_DEPTH: 0；"
+                      "GitHub: fetch-depth: 0）")
+    for document in manual:
+        if document.path not in tracked:
+            yield Finding("history.untracked", Severity.ERROR, document.path, None,
+                          f"{document.label} 没有纳入 git 管理，无法证明它的审批",
+                          f"运行 git add {document.path} 并提交", document.number)
+    for path in sorted(forbidden_changes):
+        yield Finding("history.uncommitted", Severity.ERROR, path, None,
+                      "有未提交的修改；发布分支上的受控文件必须与 git 中的版本一致",
+                      "提交或撤销这些修改（git status 可查看）")
+
+
+def _page_templates(settings: Settings) -> Iterable[Finding]:
+    """Site pages outside the document folders get the same template check."""
+    pages = settings.root / settings.pages_folder
+    controlled = [settings.root / folder for folder in settings.document_folders]
+    for file in sorted(pages.rglob("*.md")) if pages.is_dir() else ():
+        if any(file.is_relative_to(folder) for folder in controlled):
+            continue
+        path = file.relative_to(settings.root).as_posix()
+        text, problems = read_text(settings.root, path)
+        yield from problems
+        if text is not None:
+            yield from template_findings(path, text, 1)
+
+
+def _claimed_responsibilities(manual: Manual,
+                              evidence: dict[str, FileEvidence]) -> dict[str, Document]:
+    """Each job responsibility as last approved (judged afterwards, like every approval)."""
+    claimed = {}
+    for document in manual.of_type(DocType.JOB_RESPONSIBILITY):
+        approvals = [e for e in evidence[document.number].evidence
+                     if e.meaning is Right.APPROVE]
+        if approvals:
+            claimed[document.number] = approvals[-1].document
+    return claimed
+
+
+def _authorities_for(evidence: Evidence, claimed: dict[str, Document], manual: Manual,
+                     by_number: dict[str, FileEvidence], current: Authorities) -> Authorities:
+    """Authorities for judging one approval.
+
+    Most documents are judged under the job responsibilities as last approved.
+    A change to a job responsibility is judged under that document's previous
+    approved text, so that no revision grants the right to approve itself. When
+    the job responsibilities are first set up, those never approved yet count
+    with their proposed text, so that the first set can be reviewed and approved.
+    """
+    document = evidence.document
+    if document.type is not DocType.JOB_RESPONSIBILITY:
+        return current
+    history = by_number.get(document.number)
+    earlier = [e.document for e in (history.evidence if history else ())
+               if e.meaning is Right.APPROVE and e.index < evidence.index
+               and e.document.fingerprint != document.fingerprint]
+    basis = {d.number: d for d in manual.of_type(DocType.JOB_RESPONSIBILITY)}
+    basis.update(claimed)
+    basis[document.number] = earlier[-1] if earlier else document
+    return Authorities.from_documents(basis.values())
+
+
+def _in_force(statuses: dict[str, DocumentStatus]) -> frozenset[str]:
+    """In force for the checks: approved and effective, or declared effective now.
+
+    A document whose working text says obsolete is treated as withdrawn, so that
+    whatever still cites it is found before the withdrawal is approved.
+    """
+    return frozenset(
+        number for number, status in statuses.items()
+        if status.working.state is not State.OBSOLETE
+        and (status.in_force or status.working.state is State.EFFECTIVE)
+    )

@@ -1,0 +1,203 @@
+"""Read controlled documents from files (or git blobs) into the model.
+
+Loading never raises for bad content: every problem becomes a finding, and a
+document whose metadata is broken is left out of the manual (its number is
+remembered, so references to it are not reported a second time).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .findings import Finding, Severity
+from .fingerprint import fingerprint
+from .frontmatter import FrontMatter, FrontMatterError, normalise, parse
+from .model import (
+    ApprovalRecord,
+    Citation,
+    DocType,
+    Document,
+    Exclusion,
+    Manual,
+    Right,
+    State,
+    Version,
+)
+from .schema import validate_document
+
+MACRO_RE = re.compile(r"""\{\{\s*(doc|clause)\(\s*(["'])([^"'\n]*)\2\s*\)\s*\}\}""")
+TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    manual: Manual
+    findings: tuple[Finding, ...]
+    unreadable_numbers: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One file's outcome: the document (``None`` when unusable) and its findings."""
+
+    document: Document | None
+    findings: list[Finding]
+    claimed_number: str | None = None
+
+
+def parse_document(path: str, text: str) -> Parsed:
+    """One controlled document from its text."""
+    text = normalise(text)
+    try:
+        front = parse(text)
+    except FrontMatterError as error:
+        return Parsed(None, [Finding("frontmatter.invalid-yaml", Severity.ERROR, path,
+                                     error.line, "元数据" + error.message,
+                                     "改正该行的写法；可对照同类文件的元数据")])
+    if front is None:
+        return Parsed(None, [Finding("frontmatter.missing", Severity.ERROR, path, 1,
+                                     "受控文件没有元数据（文件开头的 --- 块）",
+                                     "在文件开头加上 ---、qms: 元数据和 ---，"
+                                     "可复制同类文件的开头修改")])
+    findings = validate_document(front, path)
+    findings += template_findings(path, front.body, front.body_line)
+    if any(f.is_error and f.rule.startswith("schema.") for f in findings):
+        meta = front.data.get("qms") if isinstance(front.data, dict) else None
+        number = meta.get("number") if isinstance(meta, dict) else None
+        return Parsed(None, findings, number if isinstance(number, str) else None)
+    document = _build(path, front)
+    return Parsed(document, findings, document.number)
+
+
+def template_findings(path: str, body: str, first_line: int) -> list[Finding]:
+    """Template syntax other than doc()/clause(): the site would run it as code."""
+    findings = []
+    for offset, line in enumerate(body.split("\n")):
+        if TEMPLATE_RE.search(MACRO_RE.sub("", line)):
+            findings.append(Finding(
+                "template.forbidden", Severity.ERROR, path, first_line + offset,
+                "正文中出现了 {{、{% 或 {# 模板语法；只允许 {{ doc(\"编号\") }} 和 {{ clause(\"条款\") }}",
+                "引用文件写 {{ doc(\"QP-05\") }}，引用条款写 {{ clause(\"9.2\") }}；"
+                "其他花括号写法请删除或改写"))
+    return findings
+
+
+def citations(body: str, first_line: int) -> tuple[Citation, ...]:
+    return tuple(
+        Citation(match.group(1), match.group(3).strip(), first_line + offset)
+        for offset, line in enumerate(body.split("\n"))
+        for match in MACRO_RE.finditer(line)
+    )
+
+
+def _build(path: str, front: FrontMatter) -> Document:
+    meta: dict[str, Any] = front.data["qms"]
+    lines = front.key_lines("qms")
+    lines["qms"] = front.line_at(["qms"])
+    doc_type = DocType.from_key(meta["type"])
+    return Document(
+        path=path,
+        number=meta["number"],
+        title=meta["title"],
+        type=doc_type,
+        version=Version.parse(meta["version"]),
+        state=State.from_key(meta["state"]),
+        department=meta["department"],
+        effective_date=datetime.date.fromisoformat(meta["effective_date"]),
+        review_interval=meta["review_interval"],
+        fingerprint=fingerprint(meta, front.body),
+        body=front.body,
+        body_line=front.body_line,
+        clauses=tuple(str(c) for c in meta.get("clauses", ())),
+        related=tuple(meta.get("related", ())),
+        records=tuple(meta.get("records", ())),
+        roles=tuple(meta.get("roles", ())),
+        change_summary=meta["change_summary"],
+        approvals=tuple(
+            ApprovalRecord(
+                meaning=Right.from_key(item["meaning"]),
+                name=item["name"],
+                email=item["email"],
+                role=item["role"],
+                date=datetime.date.fromisoformat(item["date"]),
+                fingerprint=item["fingerprint"],
+                line=front.line_at(["qms", "approvals", index]),
+            )
+            for index, item in enumerate(meta.get("approvals", ()))
+        ),
+        role=meta.get("role"),
+        authority={Right.from_key(k): tuple(DocType.from_key(t) for t in v)
+                   for k, v in meta.get("authority", {}).items()},
+        retention=meta.get("retention"),
+        keeper=meta.get("keeper"),
+        exclusions=tuple(
+            Exclusion(item["clause"], item["justification"],
+                      front.line_at(["qms", "exclusions", index]))
+            for index, item in enumerate(meta.get("exclusions", ()))
+        ),
+        issuer=meta.get("issuer"),
+        reference=meta.get("reference"),
+        replaced_by=meta.get("replaced_by"),
+        citations=citations(front.body, front.body_line),
+        field_lines=lines,
+    )
+
+
+def document_paths(settings: Settings) -> Iterator[str]:
+    """Every Markdown file in the document folders, as sorted POSIX paths."""
+    for folder in settings.document_folders:
+        base = settings.root / folder
+        for file in sorted(base.rglob("*.md")):
+            yield file.relative_to(settings.root).as_posix()
+
+
+def read_text(root: Path, path: str) -> tuple[str | None, list[Finding]]:
+    try:
+        return (root / path).read_bytes().decode("utf-8"), []
+    except UnicodeDecodeError:
+        return None, [Finding("file.not-utf8", Severity.ERROR, path, None,
+                              "文件不是 UTF-8 编码", "用编辑器把文件另存为 UTF-8 编码")]
+
+
+def load_manual(settings: Settings) -> LoadResult:
+    """Load every controlled document of the working tree."""
+    documents: list[Document] = []
+    findings: list[Finding] = []
+    unreadable: set[str] = set()
+    for folder in settings.document_folders:
+        if not (settings.root / folder).is_dir():
+            findings.append(Finding("config.missing-folder", Severity.ERROR, "qmsdoc.yml", None,
+                                    f"document_folders 中的目录 {folder} 不存在",
+                                    "创建该目录，或从 qmsdoc.yml 的 document_folders 中删除"))
+    for path in document_paths(settings):
+        text, problems = read_text(settings.root, path)
+        findings += problems
+        if text is None:
+            continue
+        parsed = parse_document(path, text)
+        findings += parsed.findings
+        if parsed.document is not None:
+            documents.append(parsed.document)
+        elif parsed.claimed_number:
+            unreadable.add(parsed.claimed_number)
+    findings += duplicate_numbers(documents)
+    return LoadResult(Manual(documents), tuple(findings), frozenset(unreadable))
+
+
+def duplicate_numbers(documents: list[Document]) -> Iterator[Finding]:
+    first: dict[str, Document] = {}
+    for document in sorted(documents, key=lambda d: d.path):
+        if document.number in first:
+            yield Finding("document.duplicate-number", Severity.ERROR, document.path,
+                          document.line_of("number"),
+                          f"文件编号 {document.number} 已被 {first[document.number].path} 使用",
+                          "每个文件编号只能用于一个文件：给其中一个换一个未用过的编号",
+                          document.number)
+        else:
+            first[document.number] = document

@@ -1,0 +1,89 @@
+"""Markdown and HTML snippets the site shows around and inside documents."""
+
+from __future__ import annotations
+
+import html
+import posixpath
+
+from .model import DocType, Document, Right
+from .publication import DocumentStatus
+from .revision_history import HistoryRow
+
+
+def relative_link(target_uri: str, from_uri: str) -> str:
+    """A link from one page's source to another's, as MkDocs resolves them."""
+    return posixpath.relpath(target_uri, posixpath.dirname(from_uri) or ".")
+
+
+def clause_anchor(number: str) -> str:
+    return "iso-" + number.replace(".", "-")
+
+
+def header_card(status: DocumentStatus) -> str:
+    """The card above each document: number, version, state, dates, owner, approval."""
+    published = status.published
+    assert published is not None
+    document = published.document
+    approval = published.approval
+    cells = [
+        ("文件编号", document.number),
+        ("版本", str(document.version)),
+        ("状态", document.state.label),
+        ("生效日期", document.effective_date.isoformat()),
+        ("归口部门", document.department),
+        ("批准", f"{approval.display_name} {published.date.isoformat()}"),
+    ]
+    if document.type is DocType.RECORD_TEMPLATE:
+        cells += [("保管部门", document.keeper or ""), ("保管期限", document.retention or "")]
+    if document.type is DocType.JOB_RESPONSIBILITY:
+        cells += [(f"{right.label}权限", "、".join(t.label for t in document.authority[right]))
+                  for right in Right if document.authority.get(right)]
+    items = "".join(
+        f'<div class="qms-card__item"><span class="qms-card__label">{html.escape(label)}</span>'
+        f'<span class="qms-card__value">{html.escape(value)}</span></div>'
+        for label, value in cells)
+    return (f'<div class="qms-card" data-search-exclude>{items}</div>\n'
+            '<p class="qms-print-note">本打印件为非受控副本，仅供参考；'
+            "现行版本以内网发布的为准。</p>\n")
+
+
+def in_review_note(status: DocumentStatus) -> str:
+    """Shown when the working text differs from the approved text in force."""
+    published = status.published
+    assert published is not None
+    working = status.working
+    document = published.document
+    pending = f"修订版 {working.version}" if working.version != document.version else "修订"
+    return (f'!!! warning "修订审批中"\n'
+            f"    本文件的{pending}正在审核、批准中。下文是 {published.date.isoformat()} 批准、"
+            f"{document.effective_date.isoformat()} 起生效的现行版本 {document.version}，"
+            "在修订获批准之前继续有效。\n")
+
+
+def history_table(rows: list[HistoryRow]) -> str:
+    lines = [
+        '<div class="qms-history" data-search-exclude markdown>',
+        "",
+        "## 修订记录",
+        "",
+        "| 版本 | 状态 | 生效日期 | 修订说明 | 编制 | 审核 | 批准 | 提交 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        approved = f"{row.approved_by} {row.approved_on}" if row.approved_on else "—"
+        cells = [row.version, row.status,
+                 row.effective_date.isoformat() if row.effective_date else "—",
+                 row.change_summary, "、".join(row.written_by) or "—",
+                 "、".join(row.reviewed_by) or "—", approved,
+                 f"`{row.commit}`" if row.commit else "—"]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += ["", "</div>", ""]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def document_title(document: Document) -> str:
+    return f"{document.number} {document.title}"

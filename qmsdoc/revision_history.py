@@ -1,0 +1,94 @@
+"""修订记录: one row per approved revision, plus the revision in review."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from .approvals import Identity, Revision
+from .model import Right, State
+from .people import Register
+from .publication import DocumentStatus
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    version: str
+    effective_date: datetime.date | None
+    change_summary: str
+    written_by: tuple[str, ...]
+    reviewed_by: tuple[str, ...]
+    approved_by: str
+    approved_on: datetime.date | None
+    commit: str
+    status: str  # 现行有效, 已被替代, 已作废, 审批中
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "effective_date": self.effective_date.isoformat() if self.effective_date else None,
+            "change_summary": self.change_summary,
+            "written_by": list(self.written_by),
+            "reviewed_by": list(self.reviewed_by),
+            "approved_by": self.approved_by,
+            "approved_on": self.approved_on.isoformat() if self.approved_on else None,
+            "commit": self.commit,
+            "status": self.status,
+        }
+
+
+def _names(identities: frozenset[Identity], register: Register) -> tuple[str, ...]:
+    names = set()
+    for name, email in identities:
+        person = register.by_email(email)
+        names.add(person.name if person else name)
+    return tuple(sorted(names))
+
+
+def _with_role(name: str, role: str | None) -> str:
+    return f"{name}（{role}）" if role else name
+
+
+def history_rows(status: DocumentStatus, register: Register) -> list[HistoryRow]:
+    """Newest first, as a revision table is read."""
+    rows = []
+    revisions = status.approvals.revisions
+    published = status.published
+    for revision in revisions:
+        rows.append(_row(revision, register, _state(revision, published)))
+    if status.pending:
+        working = status.working
+        authors = {(c.author_name, c.author_email) for c in status.later_commits}
+        pending_reviews = tuple(
+            _with_role(j.display_name, j.role) for j in status.approvals.judged
+            if j.valid and j.evidence.document.fingerprint == working.fingerprint
+            and j.evidence.meaning is Right.REVIEW)
+        label = State.DRAFT.label if working.state is State.DRAFT else State.IN_REVIEW.label
+        rows.append(HistoryRow(str(working.version), working.effective_date,
+                               working.change_summary, _names(frozenset(authors), register),
+                               pending_reviews, "", None, "", label))
+    rows.reverse()
+    return rows
+
+
+def _state(revision: Revision, published: Revision | None) -> str:
+    if revision is not published:
+        return "已被替代"
+    obsolete = revision.document.state is State.OBSOLETE
+    return State.OBSOLETE.label if obsolete else State.EFFECTIVE.label
+
+
+def _row(revision: Revision, register: Register, state: str) -> HistoryRow:
+    document = revision.document
+    return HistoryRow(
+        version=str(document.version),
+        effective_date=document.effective_date,
+        change_summary=document.change_summary,
+        written_by=_names(revision.authors, register),
+        reviewed_by=tuple(_with_role(r.display_name, r.role) for r in revision.reviews),
+        approved_by=_with_role(revision.approval.display_name, revision.approval.role),
+        approved_on=revision.date,
+        commit=revision.approval.evidence.commit.short,
+        status=state,
+    )

@@ -1,0 +1,66 @@
+"""Every rule id qmsdoc reports, with what it means (``qmsdoc rules``).
+
+Rule ids are stable English identifiers; the explanations are for document
+controllers. A test keeps this list and the code in step.
+"""
+
+from __future__ import annotations
+
+RULES: dict[str, str] = {
+    # Files and metadata
+    "file.not-utf8": "受控文件必须是 UTF-8 编码。",
+    "frontmatter.missing": "受控文件开头必须有 --- 包围的元数据块。",
+    "frontmatter.invalid-yaml": "元数据必须是正确的 YAML（冒号、缩进、引号）。",
+    "schema.no-metadata": "元数据必须写在顶层字段 qms: 之下。",
+    "schema.unknown-field": "不认识的字段（常见于拼写错误，如 aproved_by）。",
+    "schema.duplicate-field": "同一字段写了两次。",
+    "schema.missing-field": "缺少必填字段（编号、名称、类型、版本、状态、归口部门、生效日期、评审周期、修订说明，"
+                            "以及各类型特有的字段）。",
+    "schema.not-allowed": "字段的值不在允许的选项中（如 type、state）。",
+    "schema.bad-format": "字段的值格式不对（编号、版本 A/0、日期、条款号、保管期限）。",
+    "schema.wrong-type": "字段的值类型不对（如应为列表却写成文字）。",
+    "schema.invalid": "字段的值不符合其他约束（如不能为空、不能重复）。",
+    "schema.field-not-for-type": "字段只适用于另一类文件（如 retention 只用于记录表格）。",
+    "schema.number-type-mismatch": "文件编号与文件类型不符（程序文件为 QP-nn，记录表格为 QR-nn-nn 等）。",
+    "schema.replaced-by-not-obsolete": "只有已作废的文件才能写替代文件 replaced_by。",
+    "template.forbidden": "正文只允许 {{ doc(\"编号\") }} 和 {{ clause(\"条款\") }} 两种模板写法，"
+                          "其他模板语法会在生成网站时被当作代码执行。",
+    "document.duplicate-number": "同一文件编号出现在两个文件中。",
+    "config.missing-folder": "qmsdoc.yml 中列出的文件目录不存在。",
+    # Cross-references and coverage
+    "reference.unknown-document": "引用、相关文件或记录中的编号必须对应一个存在的文件。",
+    "reference.not-in-force": "现行有效文件不得引用草稿、审批中或已作废的文件。",
+    "record.not-a-template": "records 中只能列记录表格。",
+    "record.not-produced": "每份现行记录表格至少由一份现行程序文件或作业指导书产生。",
+    "role.no-responsibility": "文件中提到的每个岗位都要有岗位职责文件。",
+    "role.duplicate-responsibility": "一个岗位只能有一份岗位职责文件。",
+    "clause.unknown": "条款号必须是 GB/T 19001-2016（ISO 9001:2015）中存在的条款。",
+    "coverage.no-quality-manual": "必须有一份现行有效的质量手册。",
+    "coverage.clause-not-addressed": "第 4–10 章的每个要求条款都要由现行文件涉及，或在质量手册中写明删减理由。",
+    "coverage.excluded-but-addressed": "删减的条款不应同时被文件声称涉及。",
+    # People and approvals
+    "people.missing-register": "必须有人员名册（people.yml）。",
+    "people.invalid": "人员名册的写法有误。",
+    "people.duplicate-email": "一个 git 邮箱只能登记给一个人。",
+    "people.unknown-role": "名册中的岗位必须有对应的岗位职责文件。",
+    "approval.missing": "标为现行有效的文件必须有有效的批准。",
+    "approval.no-evidence": "元数据中的审批记录必须有对应的审批提交（由本人 qmsdoc approve 产生）。",
+    "approval.unknown-person": "审批人必须登记在人员名册中。",
+    "approval.role-not-held": "审批当天，审批人必须担任该岗位。",
+    "approval.not-entitled": "审批人的岗位必须在岗位职责中有该类文件的审核/批准权限。",
+    "approval.self-approval": "编制人不能审核或批准自己编制的修订。",
+    "approval.not-reviewed": "批准前，同一内容必须经另一人有效审核（可在 qmsdoc.yml 中关闭）。",
+    "approval.unsigned": "配置要求签名时，审批提交必须签名。",
+    "approval.bad-signature": "审批提交的签名必须有效。",
+    "approval.unregistered-key": "签名密钥必须登记在审批人名下。",
+    "approval.unreadable-content": "审批时的文件内容必须能够读取。",
+    "approval.unapproved-change": "批准后的内容又被修改：网站仍显示已批准的文本并注明审批中；--strict 时报错。",
+    "version.not-raised": "每次批准的内容变更都要提高版本号。",
+    "version.decreased": "版本号只能升高。",
+    "version.skipped": "版本号应逐次升高（A/1 之后是 A/2 或 B/0）。",
+    "version.reissue-suggested": "修改次数达到 qmsdoc.yml 中 reissue_after 的次数，建议换版。",
+    "review.overdue": "现行文件应在评审周期内完成定期评审。",
+    "history.shallow": "必须在完整的 git 克隆中检查（不能是浅克隆）。",
+    "history.untracked": "受控文件必须纳入 git 管理。",
+    "history.uncommitted": "--strict 时受控文件不能有未提交的修改。",
+}

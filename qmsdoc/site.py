@@ -1,0 +1,112 @@
+"""The staff site's plan: which pages exist, with what text, in which navigation.
+
+Only documents in force are published, each with its last approved text,
+taken from git. The plan knows nothing of MkDocs: the hook turns it into
+MkDocs files and navigation, and calls back for citations and decorations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from . import registers
+from .gate import GateResult
+from .model import DocType
+from .publication import DocumentStatus
+from .render import (
+    clause_anchor,
+    document_title,
+    header_card,
+    history_table,
+    in_review_note,
+    relative_link,
+)
+from .revision_history import history_rows
+
+
+@dataclass(frozen=True)
+class SitePage:
+    src_uri: str
+    title: str
+    markdown: str
+    number: str | None = None  # controlled documents only
+
+
+class SitePlan:
+    def __init__(self, gate: GateResult, docs_dir: str) -> None:
+        self.gate = gate
+        self.docs_dir = PurePosixPath(docs_dir)
+        self._uri = {number: self._src_uri(s.working.path) for number, s in gate.statuses.items()}
+        self.documents: dict[str, SitePage] = {}
+        for status in gate.published():
+            number = status.working.number
+            assert status.published is not None
+            approved_text = gate.repository.blob_text(status.published.approval.evidence.blob)
+            self.documents[number] = SitePage(
+                self._uri[number], document_title(status.published.document), approved_text,
+                number)
+        self.generated = [SitePage(uri, title, text) for uri, title, text in registers.pages(self)]
+
+    def _src_uri(self, path: str) -> str:
+        """Where a document lives in the site: under the docs folder, or as in the repo."""
+        pure = PurePosixPath(path)
+        if pure.is_relative_to(self.docs_dir):
+            return pure.relative_to(self.docs_dir).as_posix()
+        return pure.as_posix()
+
+    def controlled_uris(self) -> set[str]:
+        """Every controlled document's place, published or not."""
+        return set(self._uri.values())
+
+    def pages(self) -> list[SitePage]:
+        return [*self.documents.values(), *self.generated]
+
+    def status(self, number: str) -> DocumentStatus | None:
+        return self.gate.statuses.get(number)
+
+    def uri_of(self, number: str) -> str | None:
+        page = self.documents.get(number)
+        return page.src_uri if page else None
+
+    def cite_document(self, number: str, from_uri: str) -> str:
+        """``{{ doc("QP-05") }}``: title, number and version in force, as a link."""
+        status = self.gate.statuses.get(number)
+        if status is None:
+            return f"{number}（不存在）"
+        if status.published is None or not status.in_force:
+            state = "已作废" if status.withdrawn else "未生效"
+            return f"《{status.working.title}》（{number}，{state}）"
+        document = status.published.document
+        link = relative_link(self._uri[number], from_uri)
+        return f"[《{document.title}》（{number}，{document.version}）]({link})"
+
+    def cite_clause(self, number: str, from_uri: str) -> str:
+        """``{{ clause("9.2") }}``: the clause with its Chinese heading, linked to the matrix."""
+        link = relative_link(registers.COVERAGE_URI, from_uri)
+        return f"[{self.gate.clauses.heading(number)}]({link}#{clause_anchor(number)})"
+
+    def decorate(self, number: str, markdown: str) -> str:
+        """Title, card, in-review note before the text; the revision history after it."""
+        status = self.gate.statuses[number]
+        assert status.published is not None
+        parts = [f"# {status.published.document.title}\n", header_card(status)]
+        if status.pending:
+            parts.append(in_review_note(status))
+        parts += [markdown.strip("\n") + "\n", history_table(history_rows(status,
+                                                                          self.gate.register))]
+        return "\n".join(parts)
+
+    def nav(self, other_pages: list[str]) -> list[Any]:
+        """Navigation by document type, then the generated registers."""
+        nav: list[Any] = [{"首页": "index.md"}] if "index.md" in other_pages else []
+        nav += [page for page in other_pages if page != "index.md"]
+        for doc_type in DocType:
+            entries = [{page.title: page.src_uri} for page in sorted(
+                self.documents.values(), key=lambda p: p.number or "")
+                if self.gate.statuses[page.number or ""].working.type is doc_type]
+            if entries:
+                nav.append({doc_type.label: entries})
+        nav.append({"文件目录与矩阵": [{page.title: page.src_uri} for page in self.generated]})
+        return nav
