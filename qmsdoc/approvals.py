@@ -81,8 +81,9 @@ def collect_evidence(events: list[FileEvent], parse_blob: BlobParser) -> FileEvi
     chain: set[Identity] = set()
     for index, event in enumerate(events):
         commit = event.commit
-        signers = [(Right.APPROVE, who) for who in commit.identities(APPROVED_BY)]
-        signers += [(Right.REVIEW, who) for who in commit.identities(REVIEWED_BY)]
+        # Reviews first: one commit (a merge) may carry both, and review precedes approval.
+        signers = [(Right.REVIEW, who) for who in commit.identities(REVIEWED_BY)]
+        signers += [(Right.APPROVE, who) for who in commit.identities(APPROVED_BY)]
         author = (commit.author_name, commit.author_email)
         if not signers:
             if not commit.is_merge and event.changes_blob and event.blob:

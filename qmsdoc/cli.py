@@ -6,6 +6,7 @@ Exit codes: 0 clean (warnings allowed), 1 errors found or approval refused,
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -37,8 +38,9 @@ def _root(root: Path | None) -> Path:
     raise QmsdocError(f"当前目录及其上级都没有 {CONFIG_FILE}：请在质量手册仓库中运行，或用 --root 指定")
 
 
-def _gate(root: Path | None, strict: bool = False) -> GateResult:
-    return run_gate(load_settings(_root(root)), strict=strict)
+def _gate(root: Path | None, strict: bool = False, today: datetime.date | None = None
+          ) -> GateResult:
+    return run_gate(load_settings(_root(root)), strict=strict, today=today)
 
 
 def _print_json(data: Any) -> None:
@@ -72,9 +74,11 @@ def cli() -> None:
 @root_option
 @click.option("--strict", is_flag=True, help="发布分支用：未批准或未提交的修改一律报错")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出检查结果")
-def check(root: Path | None, strict: bool, as_json: bool) -> None:
+@click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="按这一天判断定期评审是否到期（默认今天），例如审核前核对 2026-12-01 的情况")
+def check(root: Path | None, strict: bool, as_json: bool, today: datetime.datetime | None) -> None:
     """运行全部检查；有错误时退出码为 1。"""
-    gate = _gate(root, strict)
+    gate = _gate(root, strict, today.date() if today else None)
     if as_json:
         _print_json([f.to_json() for f in gate.findings])
     else:

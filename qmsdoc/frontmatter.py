@@ -30,8 +30,9 @@ _Loader.yaml_implicit_resolvers = {
 
 # PyYAML's problems, as a document controller would say them.
 _PROBLEMS = {
-    "mapping values are not allowed here": "这里不能出现冒号；值里含有冒号时，请给整个值加英文引号",
+    "mapping values are not allowed": "这里不能出现冒号；值里含有冒号时，请给整个值加英文引号",
     "found character '\\t' that cannot start any token": "不能用 Tab 缩进，请改用空格",
+    "found a tab character": "不能用 Tab 缩进，请改用空格",
     "could not find expected ':'": "缺少冒号，每个字段应写成“字段名: 值”",
     "did not find expected key": "缩进不一致，同一层的字段要对齐",
     "expected <block end>, but found '<block sequence start>'": "列表项缩进不一致",
@@ -139,7 +140,8 @@ def load_yaml(text: str, first_line: int = 1) -> YamlText:
         mark = error.problem_mark or error.context_mark
         line = mark.line + first_line if mark else first_line
         problem = error.problem or ""
-        reason = _PROBLEMS.get(problem, f"YAML 语法错误（{problem}）")
+        reason = next((text for start, text in _PROBLEMS.items() if problem.startswith(start)),
+                      f"YAML 语法错误（{problem}）")
         raise FrontMatterError(line, f"无法读取：{reason}") from None
     finally:
         loader.dispose()

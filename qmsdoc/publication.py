@@ -95,6 +95,6 @@ def publication_findings(status: DocumentStatus, strict: bool) -> Iterator[Findi
         yield Finding(
             "approval.unapproved-change", Severity.WARNING, working.path,
             working.line_of("version"),
-            f"{working.label} 批准后又被修改（{by}）；网站继续显示{in_force}，并注明修订审批中",
+            f"{working.label} 批准后又被修改（{by}）；网站继续显示 {in_force}，并注明修订审批中",
             "如果是正式修订：把 state 改为 in_review，提高版本号，再审核、批准；"
             "如果是误改：撤销这些修改", working.number)

@@ -190,8 +190,8 @@ def _translate(error: ValidationError) -> Iterator[tuple[list[Any], str, str]]:
         allowed = list(error.schema.get("properties", {}))
         for name in value:
             if name not in allowed:
-                close = difflib.get_close_matches(str(name), allowed, n=1)
-                guess = f"是不是要写 {close[0]}？" if close else ""
+                close = difflib.get_close_matches(str(name), allowed, n=2, cutoff=0.5)
+                guess = f"是不是要写 {' 或 '.join(close)}？" if close else ""
                 yield [*path, name], f"未知字段 {_field_name([*path, name])}。{guess}", (
                     f"允许的字段：{'、'.join(allowed)}")
     elif kind == "enum":

@@ -76,7 +76,8 @@ def verify(repository: GitRepository, shas: Iterable[str],
         ])
     signatures = {}
     for record in str(output).split("\x1e"):
-        if record.strip():
-            sha, status, principal, fingerprint = record.strip().split("\x1f")
+        if record.strip("\n"):
+            # Not strip(): Python counts \x1f as white space and empty fields would vanish.
+            sha, status, principal, fingerprint = record.strip("\n").split("\x1f")
             signatures[sha] = Signature(status, principal, fingerprint)
     return signatures

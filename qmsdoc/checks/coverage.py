@@ -28,7 +28,7 @@ def unknown_clauses(context: CheckContext) -> Iterator[Finding]:
                 guess = f"是不是 {context.clauses.heading(close[0])}？" if close else ""
                 yield Finding(
                     "clause.unknown", Severity.ERROR, document.path, line,
-                    f"条款 {number} 在 {context.clauses.standard} 中不存在",
+                    f"条款 {number} 在 {context.clauses.standard}中不存在",
                     f"{guess}条款号以 GB/T 19001-2016 的目录为准", document.number)
 
 

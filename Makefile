@@ -1,0 +1,39 @@
+# From a fresh clone: `make site` builds the checked site into site/, `make test` runs the tests.
+VENV    := .venv
+BIN     := $(VENV)/bin
+READY   := $(VENV)/.installed
+PYTHON  ?= python3
+export NO_MKDOCS_2_WARNING := 1
+export DISABLE_MKDOCS_2_WARNING := true
+
+.PHONY: setup check site serve test lint bench clean
+
+$(READY): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[site,dev,bench]'
+	touch $(READY)
+
+setup: $(READY)
+
+check: $(READY)
+	$(BIN)/qmsdoc check
+
+site: check
+	$(BIN)/mkdocs build
+
+serve: $(READY)
+	$(BIN)/mkdocs serve --livereload
+
+test: $(READY)
+	$(BIN)/pytest
+
+lint: $(READY)
+	$(BIN)/ruff check qmsdoc hooks tests bench
+	$(BIN)/mypy qmsdoc
+
+bench: $(READY)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) site site.staging site.previous

@@ -1,0 +1,103 @@
+"""With ``require_signatures``, an approval counts only from a commit signed by the approver."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import ManualRepo, mini_manual, new_repo, register_text
+
+
+def keypair(folder: Path, name: str) -> tuple[Path, str]:
+    key = folder / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
+                   check=True)
+    return key, key.with_suffix(".pub").read_text().strip()
+
+
+class SigningRepo(ManualRepo):
+    """People sign their commits with their own SSH keys."""
+
+    keys: dict[str, Path]
+
+    def env(self, person: str, date: str) -> dict[str, str]:
+        env = super().env(person, date)
+        if person in self.keys:
+            env.update(GIT_CONFIG_COUNT="2", GIT_CONFIG_KEY_0="gpg.format",
+                       GIT_CONFIG_VALUE_0="ssh", GIT_CONFIG_KEY_1="user.signingkey",
+                       GIT_CONFIG_VALUE_1=str(self.keys[person]))
+        return env
+
+
+@pytest.fixture
+def signing_repo(tmp_path: Path) -> SigningRepo:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    private, public = {}, {}
+    for person, file in (("王局长", "wang"), ("陈代表", "chen"), ("外人", "stranger")):
+        private[person], public[person] = keypair(keys, file)
+    register = register_text(keys={p: public[p] for p in ("王局长", "陈代表")})
+    base = new_repo(tmp_path / "repo", mini_manual(), signatures=True, register=register)
+    repo = SigningRepo(base.root)
+    repo.keys = private
+    repo.commit("Add the first edition", date="2024-02-01")
+    repo.approve_all(["JR-01", "JR-02", "JR-03"], date="2024-02-10")
+    repo.approve_all(["QM-01", "QP-01", "QR-01-01"], date="2024-02-20")
+    return repo
+
+
+def test_signed_approvals_by_registered_keys_pass(signing_repo: SigningRepo) -> None:
+    assert "gpgsig -----BEGIN SSH SIGNATURE-----" in signing_repo.git("cat-file", "commit", "HEAD")
+    assert signing_repo.gate().findings == []
+
+
+def test_an_unsigned_approval_does_not_count(signing_repo: SigningRepo) -> None:
+    signing_repo.keys = {}  # nobody signs any more
+    signing_repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
+    signing_repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    signing_repo.commit("Revise", date="2024-05-01")
+    signing_repo.trailer_commit("Reviewed-by: 陈代表 <chen@example.gov.cn>", person="陈代表",
+                                date="2024-05-02")
+    signing_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>", person="王局长",
+                                date="2024-05-03")
+    gate = signing_repo.gate()
+    finding = next(f for f in gate.findings if f.rule == "approval.unsigned")
+    assert finding.is_error and "没有签名" in finding.message
+    assert "按月备份" not in gate.repository.blob_text(
+        gate.statuses["QP-01"].published.approval.evidence.blob)  # type: ignore[union-attr]
+
+
+def test_a_key_not_registered_for_the_approver(signing_repo: SigningRepo) -> None:
+    signing_repo.keys["王局长"] = signing_repo.keys["外人"]
+    signing_repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
+    signing_repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    signing_repo.commit("Revise", date="2024-05-01")
+    signing_repo.approve_all(["QP-01"], date="2024-05-03")
+    finding = next(f for f in signing_repo.gate().findings if f.rule == "approval.unregistered-key")
+    assert "没有登记在 王局长 名下" in finding.message and "SHA256:" in finding.message
+
+
+def test_another_persons_key_does_not_sign_for_the_approver(signing_repo: SigningRepo) -> None:
+    signing_repo.keys["王局长"] = signing_repo.keys["陈代表"]
+    signing_repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
+    signing_repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    signing_repo.commit("Revise", date="2024-05-01")
+    signing_repo.approve_all(["QP-01"], date="2024-05-03")
+    assert "approval.unregistered-key" in signing_repo.rules()
+
+
+def test_a_tampered_signed_commit_has_a_bad_signature(signing_repo: SigningRepo) -> None:
+    signing_repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
+    signing_repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    signing_repo.commit("Revise", date="2024-05-01")
+    signing_repo.approve_all(["QP-01"], date="2024-05-03")
+    raw = signing_repo.git("cat-file", "commit", "HEAD")
+    forged = raw.replace("Approve QP-01 A/1", "Approve QP-01 A/1 (edited)")
+    result = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+                            cwd=signing_repo.root, input=forged, capture_output=True, text=True,
+                            check=True)
+    signing_repo.git("update-ref", "refs/heads/main", result.stdout.strip())
+    finding = next(f for f in signing_repo.gate().findings if f.rule == "approval.bad-signature")
+    assert "签名无效" in finding.message
