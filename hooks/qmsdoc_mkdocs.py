@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -34,7 +33,6 @@ class _Build:
         self.command = command
         self.plan: SitePlan | None = None
         self.site_dir: Path | None = None  # the published site, when building into staging
-        self.macros: Any = None
 
 
 _build = _Build("build")
@@ -51,10 +49,6 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     if _build.command == "build":
         _build.site_dir = Path(config.site_dir)
         config.site_dir = str(_staging(_build.site_dir))
-    macros = config.plugins.get("macros")
-    if macros is not None:
-        _build.macros = macros
-        macros.register_macros({"doc": _cite_document, "clause": _cite_clause})
     return config
 
 
@@ -92,10 +86,15 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     plan = _plan()
-    for number, document in plan.documents.items():
-        if document.src_uri == page.file.src_uri:
-            return plan.decorate(number, markdown)
-    return markdown
+    markdown = plan.expand_macros(markdown, page.file.src_uri)
+    number = plan.number_at(page.file.src_uri)
+    return plan.decorate_markdown(number, markdown) if number else markdown
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    plan = _plan()
+    number = plan.number_at(page.file.src_uri)
+    return plan.decorate_html(number, html) if number else html
 
 
 def on_post_build(config: MkDocsConfig) -> None:
@@ -124,15 +123,3 @@ def _plan() -> SitePlan:
     if _build.plan is None:
         raise PluginError("qmsdoc：检查没有运行（on_pre_build 未执行）")
     return _build.plan
-
-
-def _current_uri() -> str:
-    return str(_build.macros.page.file.src_uri)
-
-
-def _cite_document(number: str) -> str:
-    return _plan().cite_document(number, _current_uri())
-
-
-def _cite_clause(number: str) -> str:
-    return _plan().cite_clause(number, _current_uri())

@@ -24,9 +24,11 @@ from .history import APPROVED_BY, REVIEWED_BY, Commit, FileEvent
 from .model import ApprovalRecord, Document, Right
 from .people import Authorities, Person, Register
 from .signatures import BAD, Signature
+from .snapshots import Blobs, Snapshot
 
 Identity = tuple[str, str]  # (name, e-mail)
-BlobParser = Callable[[str, str], Document | None]
+
+
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,7 @@ class Evidence:
     email: str
     commit: Commit
     index: int  # position of the commit in the file's history
-    document: Document  # the content approved
-    blob: str  # git blob of the approved text
+    snapshot: Snapshot  # the content approved
     authors: frozenset[Identity]  # who wrote the revision approved
 
     @property
@@ -48,7 +49,7 @@ class Evidence:
 
     def matches(self, record: ApprovalRecord) -> bool:
         return (record.meaning is self.meaning and record.email.lower() == self.email.lower()
-                and record.fingerprint == self.document.fingerprint and record.date == self.date)
+                and record.fingerprint == self.snapshot.fingerprint and record.date == self.date)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,15 @@ class FileEvidence:
         return self.authors_by_fingerprint.get(fingerprint, frozenset()) | self.open_authors
 
 
-def collect_evidence(events: list[FileEvent], parse_blob: BlobParser) -> FileEvidence:
+def approval_signers(commit: Commit) -> list[tuple[Right, Identity]]:
+    """Who a commit's trailers say reviewed or approved: reviews first, as they come first."""
+    if not commit.trailers:
+        return []
+    signers = [(Right.REVIEW, who) for who in commit.identities(REVIEWED_BY)]
+    return signers + [(Right.APPROVE, who) for who in commit.identities(APPROVED_BY)]
+
+
+def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:
     """Walk a file's history oldest first and collect the approval evidence.
 
     The authors of a revision are the authors of every commit that changed the
@@ -81,32 +90,28 @@ def collect_evidence(events: list[FileEvent], parse_blob: BlobParser) -> FileEvi
     chain: set[Identity] = set()
     for index, event in enumerate(events):
         commit = event.commit
-        # Reviews first: one commit (a merge) may carry both, and review precedes approval.
-        signers = [(Right.REVIEW, who) for who in commit.identities(REVIEWED_BY)]
-        signers += [(Right.APPROVE, who) for who in commit.identities(APPROVED_BY)]
+        signers = approval_signers(commit)
         author = (commit.author_name, commit.author_email)
         if not signers:
             if not commit.is_merge and event.changes_blob and event.blob:
                 chain.add(author)
                 authoring.append((index, commit))
             continue
-        document = parse_blob(event.blob, event.path) if event.blob else None
-        if document is None or event.blob is None:
+        snapshot = blobs.snapshot(event.blob, event.path) if event.blob else None
+        if snapshot is None:
             unreadable.append(Finding(
                 "approval.unreadable-content", Severity.ERROR, event.path, None,
                 f"{commit.describe()} 记录了审批，但该提交中的文件内容无法读取，审批无效",
                 "修正文件后重新审核、批准"))
             continue
-        before = parse_blob(event.old_blob, event.path) if event.old_blob else None
-        if not commit.is_merge and (before is None or before.fingerprint != document.fingerprint):
+        before = blobs.fingerprint(event.old_blob) if event.old_blob else None
+        if not commit.is_merge and before != snapshot.fingerprint:
             chain.add(author)  # the approval commit itself changed the content
             authoring.append((index, commit))
-        fingerprint = document.fingerprint
-        authors = authors_of.get(fingerprint, frozenset()) | chain
-        authors_of[fingerprint] = authors
+        authors = authors_of.get(snapshot.fingerprint, frozenset()) | chain
+        authors_of[snapshot.fingerprint] = authors
         for meaning, (name, email) in signers:
-            evidence.append(Evidence(meaning, name, email, commit, index, document, event.blob,
-                                     authors))
+            evidence.append(Evidence(meaning, name, email, commit, index, snapshot, authors))
         if any(meaning is Right.APPROVE for meaning, _ in signers):
             chain = set()
     return FileEvidence(tuple(evidence), tuple(authoring), tuple(unreadable), authors_of,
@@ -163,7 +168,7 @@ class Judge:
 
     def _role(self, evidence: Evidence, person: Person,
               record: ApprovalRecord | None) -> tuple[str | None, list[tuple[str, str, str]]]:
-        doc_type = evidence.document.type
+        doc_type = evidence.snapshot.type
         held = person.roles_on(evidence.date)
         authorities = self.authorities_for(evidence)
         entitled = authorities.roles_with(evidence.meaning, doc_type)
@@ -231,7 +236,7 @@ def _not_entitled(authorities: Authorities, who: str, what: str, role: str,
 class Revision:
     """An approved revision: the content, its approval, reviews and authors."""
 
-    document: Document
+    snapshot: Snapshot
     approval: Judged
     reviews: tuple[Judged, ...]
 
@@ -250,17 +255,9 @@ class Approvals:
 
     judged: tuple[Judged, ...]
     revisions: tuple[Revision, ...]
+    published: Revision | None
+    """The revision of the latest valid approval: the text in force."""
     findings: tuple[Finding, ...] = field(default=())
-
-    @property
-    def published(self) -> Revision | None:
-        """The revision of the latest valid approval: the text in force."""
-        latest = max((j for j in self.judged if j.valid and j.evidence.meaning is Right.APPROVE),
-                     key=lambda j: j.evidence.index, default=None)
-        if latest is None:
-            return None
-        fingerprint = latest.evidence.document.fingerprint
-        return next(r for r in self.revisions if r.document.fingerprint == fingerprint)
 
 
 def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalRecord, ...],
@@ -270,7 +267,7 @@ def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalR
     A problem is an error while no valid approval follows it; once a later
     approval supersedes it, it stays visible as a warning in the history.
     """
-    judged = [judge.judge(e, records + e.document.approvals) for e in file.evidence]
+    judged = [judge.judge(e, records) for e in file.evidence]
     revisions: list[Revision] = []
     for index, item in enumerate(judged):
         if item.evidence.meaning is not Right.APPROVE or not item.valid:
@@ -278,7 +275,7 @@ def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalR
         reviews = tuple(
             r for r in judged[:index + 1]
             if r.evidence.meaning is Right.REVIEW and r.valid
-            and r.evidence.document.fingerprint == item.evidence.document.fingerprint
+            and r.evidence.snapshot.fingerprint == item.evidence.snapshot.fingerprint
             and r.person != item.person
         )
         if judge.require_review and not reviews:
@@ -287,9 +284,9 @@ def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalR
                 f"{item.display_name}批准的内容（{item.evidence.commit.describe()}）未经他人有效审核",
                 "先由有审核权限的另一人用 qmsdoc approve --review 审核，再批准"),))
             continue
-        fingerprints = {r.document.fingerprint for r in revisions}
-        if item.evidence.document.fingerprint not in fingerprints:
-            revisions.append(Revision(item.evidence.document, judged[index], reviews))
+        fingerprints = {r.snapshot.fingerprint for r in revisions}
+        if item.evidence.snapshot.fingerprint not in fingerprints:
+            revisions.append(Revision(item.evidence.snapshot, judged[index], reviews))
     last_valid = max((j.evidence.index for j in judged
                       if j.valid and j.evidence.meaning is Right.APPROVE), default=-1)
     findings = list(file.unreadable)
@@ -298,7 +295,11 @@ def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalR
         line = next((r.line for r in records if item.evidence.matches(r)), None)
         for rule, message, hint in item.problems:
             findings.append(Finding(rule, severity, path, line, message, hint, number))
-    return Approvals(tuple(judged), tuple(revisions), tuple(findings))
+    latest = max((j for j in judged if j.valid and j.evidence.meaning is Right.APPROVE),
+                 key=lambda j: j.evidence.index, default=None)
+    published = None if latest is None else next(
+        r for r in revisions if r.snapshot.fingerprint == latest.evidence.snapshot.fingerprint)
+    return Approvals(tuple(judged), tuple(revisions), published, tuple(findings))
 
 
 def unsupported_records(document: Document, approvals: Approvals) -> Iterator[Finding]:

@@ -23,6 +23,7 @@ from .history import APPROVED_BY, REVIEWED_BY, Commit, GitRepository
 from .loader import parse_document
 from .model import ApprovalRecord, Document, Right, State
 from .people import Person
+from .snapshots import Snapshot
 
 _IDENT_RE = re.compile(r"^(.*) <(.*)> (\d+) ([+-]\d{4})$")
 
@@ -56,7 +57,7 @@ def caller(repository: GitRepository) -> Caller:
 def approve(gate: GateResult, numbers: list[str], meaning: Right,
             role: str | None = None) -> str:
     """Record the caller's review or approval of each document; returns the commit."""
-    repository = GitRepository(gate.settings.root)
+    repository = gate.repository
     me = caller(repository)
     person = gate.register.by_email(me.email)
     if person is None:
@@ -64,7 +65,7 @@ def approve(gate: GateResult, numbers: list[str], meaning: Right,
             f"您的 git 邮箱 {me.email} 不在人员名册 {gate.register.path} 中，不能审批。"
             "请确认 git config user.email 是您登记的邮箱")
     edits: dict[str, str] = {}
-    lines = []
+    approved: list[Document] = []
     for number in numbers:
         document, chosen = _refuse_unless_approvable(gate, number, meaning, person, me, role)
         record = {
@@ -74,15 +75,10 @@ def approve(gate: GateResult, numbers: list[str], meaning: Right,
         text = (gate.settings.root / document.path).read_text(encoding="utf-8")
         edits[document.path] = record_approval(text, record, document.fingerprint,
                                                meaning is Right.APPROVE)
-        lines.append(f"{document.number} {document.title} {document.version} "
-                     f"{document.fingerprint[:19]}")
+        approved.append(document)
     for path, text in edits.items():
         (gate.settings.root / path).write_text(text, encoding="utf-8")
-    verb = "Approve" if meaning is Right.APPROVE else "Review"
-    trailer = APPROVED_BY if meaning is Right.APPROVE else REVIEWED_BY
-    subject = f"{verb} " + ", ".join(line.split(" ")[0] + " " + line.split(" ")[2]
-                                      for line in lines)
-    message = f"{subject}\n\n" + "\n".join(lines) + f"\n\n{trailer}: {person.name} <{me.email}>\n"
+    message = _message(meaning, approved, person, me)
     options = ["-S"] if gate.settings.require_signatures else []
     try:
         repository.repo.git.commit(*options, "--only", "-m", message, "--", *edits)
@@ -91,6 +87,17 @@ def approve(gate: GateResult, numbers: list[str], meaning: Right,
             repository.repo.git.checkout("--", path)
         raise QmsdocError(f"提交失败，审批没有记录：{error.stderr.strip()}") from None
     return str(repository.repo.head.commit.hexsha)
+
+
+def _message(meaning: Right, documents: list[Document], person: Person, me: Caller) -> str:
+    """Subject, one line per document (version and fingerprint), and the trailer."""
+    verb = "Approve" if meaning is Right.APPROVE else "Review"
+    trailer = APPROVED_BY if meaning is Right.APPROVE else REVIEWED_BY
+    subject = (f"{verb} {documents[0].number} {documents[0].version}" if len(documents) == 1
+               else f"{verb} {len(documents)} documents")
+    lines = "\n".join(f"{d.number} {d.version} {d.title} ({d.fingerprint[:19]})"
+                      for d in documents)
+    return f"{subject}\n\n{lines}\n\n{trailer}: {person.name} <{me.email}>\n"
 
 
 def _refuse_unless_approvable(gate: GateResult, number: str, meaning: Right, person: Person,
@@ -113,18 +120,18 @@ def _refuse_unless_approvable(gate: GateResult, number: str, meaning: Right, per
     if meaning is Right.APPROVE and not status.pending:
         raise ApprovalRefused(f"{document.label} {document.version} 已经批准生效，无须再次批准")
     if published is not None and status.pending and document.state is not State.OBSOLETE and (
-            document.version <= published.document.version):
+            document.version <= published.snapshot.version):
         raise ApprovalRefused(f"{document.label} 的修订版本号 {document.version} 没有高于现行的 "
-                              f"{published.document.version}：请编制人先提高版本号")
+                              f"{published.snapshot.version}：请编制人先提高版本号")
     for judged in status.approvals.judged:
         if (judged.valid and judged.person == person and judged.evidence.meaning is meaning
-                and judged.evidence.document.fingerprint == document.fingerprint
+                and judged.evidence.snapshot.fingerprint == document.fingerprint
                 and not (meaning is Right.REVIEW and not status.pending)):
             raise ApprovalRefused(f"您已于 {judged.evidence.date} {action}过 {document.label} 的这一版内容")
     # Judge the approval this would record, by the same rules the gate applies.
     hypothetical = Evidence(
         meaning, person.name, me.email,
-        Commit("0" * 40, (), me.name, me.email, me.when, "", ()), -1, document, "",
+        Commit("0" * 40, (), me.name, me.email, me.when, "", ()), -1, Snapshot.of(document),
         status.authors)
     chosen = () if role is None else (
         ApprovalRecord(meaning, person.name, me.email, role, me.when.date(), document.fingerprint, 0),)
@@ -136,7 +143,7 @@ def _refuse_unless_approvable(gate: GateResult, number: str, meaning: Right, per
     if meaning is Right.APPROVE and gate.settings.require_review:
         reviews = [j for j in status.approvals.judged
                    if j.valid and j.evidence.meaning is Right.REVIEW and j.person != person
-                   and j.evidence.document.fingerprint == document.fingerprint]
+                   and j.evidence.snapshot.fingerprint == document.fingerprint]
         if not reviews:
             raise ApprovalRefused(f"{document.label} 的这一版内容还没有经过他人有效审核："
                                   "请先由有审核权限的人运行 qmsdoc approve --review "

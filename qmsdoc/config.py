@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
 
 from .errors import QmsdocError
+from .validation import Schema
 
 CONFIG_FILE = "qmsdoc.yml"
 
-_SCHEMA: dict[str, Any] = {
+_SCHEMA = Schema({
     "type": "object",
     "additionalProperties": False,
     "required": ["organisation", "document_folders"],
@@ -26,7 +25,7 @@ _SCHEMA: dict[str, Any] = {
         "require_review": {"type": "boolean"},
         "reissue_after": {"type": "integer", "minimum": 1},
     },
-}
+})
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ def load_settings(root: Path) -> Settings:
         raise QmsdocError(f"{path} 不存在：在仓库根目录创建 {CONFIG_FILE}（见 README）") from None
     except yaml.YAMLError as error:
         raise QmsdocError(f"{CONFIG_FILE} 无法读取：{error}") from None
-    problems = sorted(Draft202012Validator(_SCHEMA).iter_errors(data or {}), key=str)
+    problems = _SCHEMA.errors(data or {})
     if problems:
         where = "/".join(str(p) for p in problems[0].absolute_path) or "顶层"
         raise QmsdocError(f"{CONFIG_FILE} 的 {where} 有误：{problems[0].message}")

@@ -1,34 +1,23 @@
 """YAML front matter: split it from the body, parse it, and find lines in it.
 
-The same parsing serves the people register and any other YAML qmsdoc reads.
+The same parsing serves the people register. MkDocs drops invalid front
+matter silently, so qmsdoc parses it itself and fails loudly.
 
-MkDocs drops invalid front matter silently, so qmsdoc parses it itself and
-fails loudly. Scalars that YAML would turn into floats or dates stay text:
-clause ``7.10`` must not become the number 7.1, and a date is compared as
-written.
+Every scalar is read as text, the way a document controller writes it:
+clause ``7.10`` must not become the number 7.1, a date is compared as written,
+and ``no`` is not a boolean. The schema then says which texts are allowed
+(a review interval is a whole number of months, a date is YYYY-MM-DD).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-_DROPPED_TAGS = {"tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
-
-
-class _Loader(yaml.CSafeLoader):
-    """Safe loading (C parser) that keeps floats and dates as strings."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_TAGS]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-# PyYAML's problems, as a document controller would say them.
+# PyYAML's problems, as a document controller would say them (matched by prefix).
 _PROBLEMS = {
     "mapping values are not allowed": "这里不能出现冒号；值里含有冒号时，请给整个值加英文引号",
     "found character '\\t' that cannot start any token": "不能用 Tab 缩进，请改用空格",
@@ -61,6 +50,8 @@ class YamlText:
     data: Any
     node: yaml.Node | None
     first_line: int
+    duplicates: tuple[tuple[str, int], ...] = ()
+    """Keys written twice in one mapping (YAML would keep only the last), with their lines."""
 
     def line_at(self, path: Sequence[str | int]) -> int:
         """The file line of the key or list item at ``path``.
@@ -87,16 +78,11 @@ class YamlText:
             if isinstance(key, yaml.ScalarNode)
         }
 
-    def duplicate_keys(self) -> Iterator[tuple[str, int]]:
-        """Keys written twice in one mapping (YAML would keep only the last)."""
-        for key, line in _duplicates(self.node):
-            yield key, line + self.first_line
-
 
 @dataclass(frozen=True)
 class FrontMatter(YamlText):
-    body: str
-    body_line: int
+    body: str = ""
+    body_line: int = 0
 
 
 def _child(node: yaml.Node, step: str | int) -> tuple[int, yaml.Node] | None:
@@ -111,18 +97,26 @@ def _child(node: yaml.Node, step: str | int) -> tuple[int, yaml.Node] | None:
     return None
 
 
-def _duplicates(node: yaml.Node | None) -> Iterator[tuple[str, int]]:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+@dataclass
+class _Builder:
+    """Python values from composed nodes: text, lists and mappings only."""
+
+    duplicates: list[tuple[str, int]] = field(default_factory=list)
+
+    def value(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return node.value
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(item) for item in node.value]
+        mapping: dict[str, Any] = {}
         for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
-                    yield str(key.value), key.start_mark.line
-                seen.add(key.value)
-            yield from _duplicates(value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            yield from _duplicates(item)
+            if not isinstance(key, yaml.ScalarNode):
+                raise yaml.MarkedYAMLError(problem="字段名不能是列表或字段组",
+                                           problem_mark=key.start_mark)
+            if key.value in mapping:
+                self.duplicates.append((key.value, key.start_mark.line))
+            mapping[key.value] = self.value(value)
+        return mapping
 
 
 def normalise(text: str) -> str:
@@ -132,10 +126,11 @@ def normalise(text: str) -> str:
 
 def load_yaml(text: str, first_line: int = 1) -> YamlText:
     """Parse YAML text; a syntax error raises :class:`FrontMatterError` with its file line."""
-    loader = _Loader(text)
+    loader = yaml.CBaseLoader(text)  # C parser; no type guessing: every scalar is text
+    builder = _Builder()
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data = builder.value(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + first_line if mark else first_line
@@ -145,17 +140,30 @@ def load_yaml(text: str, first_line: int = 1) -> YamlText:
         raise FrontMatterError(line, f"无法读取：{reason}") from None
     finally:
         loader.dispose()
-    return YamlText(data, node, first_line)
+    duplicates = tuple((key, line + first_line) for key, line in builder.duplicates)
+    return YamlText(data, node, first_line, duplicates)
 
 
-def parse(text: str) -> FrontMatter | None:
-    """Parse normalised text; ``None`` when it has no front matter at all."""
+def split(text: str) -> tuple[list[str], int] | None:
+    """The lines of normalised text and the index of the closing ``---``.
+
+    ``None`` when the text has no front matter.
+    """
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
         return None
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
     if end is None:
         raise FrontMatterError(1, "元数据（front matter）没有结束行“---”")
+    return lines, end
+
+
+def parse(text: str) -> FrontMatter | None:
+    """Parse normalised text; ``None`` when it has no front matter at all."""
+    parts = split(text)
+    if parts is None:
+        return None
+    lines, end = parts
     parsed = load_yaml("\n".join(lines[1:end]), first_line=2)
-    return FrontMatter(parsed.data, parsed.node, parsed.first_line,
-                       "\n".join(lines[end + 1 :]), end + 2)
+    return FrontMatter(parsed.data, parsed.node, parsed.first_line, parsed.duplicates,
+                       "\n".join(lines[end + 1:]), end + 2)

@@ -10,19 +10,29 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .approvals import Evidence, FileEvidence, Judge, approve_revisions, collect_evidence, unsupported_records
+from .approvals import (
+    Evidence,
+    FileEvidence,
+    Judge,
+    approval_signers,
+    approve_revisions,
+    collect_evidence,
+    unsupported_records,
+)
 from .checks import CheckContext, run_checks
 from .clauses import ClauseCatalogue, load_catalogue
 from .config import Settings
 from .findings import Finding, Severity, sorted_findings
-from .history import GitRepository
-from .loader import load_manual, parse_document, read_text, template_findings
+from .history import GitRepository, read_history
+from .loader import load_manual, read_text, template_findings
 from .model import DocType, Document, Manual, Right, State
 from .people import Authorities, Register, load_register, unknown_roles
 from .publication import DocumentStatus, later_commits, publication_findings
 from .signatures import verify
+from .snapshots import Blobs
 from .versions import review_findings, version_findings
 
 
@@ -51,23 +61,20 @@ def run_gate(settings: Settings, *, strict: bool = False,
              today: datetime.date | None = None) -> GateResult:
     today = today or datetime.date.today()
     repository = GitRepository(settings.root)
-    loaded = load_manual(settings)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        log = background.submit(repository.log)  # git walks history while Python reads files
+        loaded = load_manual(settings)
     manual = loaded.manual
     tracked = repository.tracked(settings.document_folders)
     uncommitted = repository.changed(settings.document_folders)
     findings = list(loaded.findings)
     findings += _page_templates(settings)
     findings += _repository_findings(repository, manual, tracked, uncommitted if strict else set())
-    history = repository.read_history(d.path for d in manual if d.path in tracked)
-
-    blobs: dict[str, Document | None] = {}
-
-    def parse_blob(sha: str, path: str) -> Document | None:
-        if sha not in blobs:
-            blobs[sha] = parse_document(path, repository.blob_text(sha)).document
-        return blobs[sha]
-
-    evidence = {d.number: collect_evidence(history.events.get(d.path, []), parse_blob)
+    history = read_history(log.result(), (d.path for d in manual if d.path in tracked))
+    blobs = Blobs(repository, (
+        sha for events in history.events.values() for event in events
+        if approval_signers(event.commit) for sha in (event.blob, event.old_blob) if sha), manual)
+    evidence = {d.number: collect_evidence(history.events.get(d.path, []), blobs)
                 for d in manual}
     register, problems = load_register(settings)
     findings += problems
@@ -91,6 +98,7 @@ def run_gate(settings: Settings, *, strict: bool = False,
         statuses[document.number] = status
         findings += approvals.findings
         findings += unsupported_records(document, approvals)
+        findings += _unreadable_in_force(status)
         findings += publication_findings(status, strict)
         findings += version_findings(status, settings.reissue_after)
         findings += review_findings(status, today)
@@ -99,6 +107,17 @@ def run_gate(settings: Settings, *, strict: bool = False,
     findings += run_checks(CheckContext(manual, clauses, _in_force(statuses), loaded.unreadable_numbers))
     return GateResult(settings, repository, clauses, register, authorities, judge, manual, statuses,
                       sorted_findings(findings))
+
+
+def _unreadable_in_force(status: DocumentStatus) -> Iterable[Finding]:
+    """The text in force must be a valid document: the site shows its metadata."""
+    published = status.published
+    if published is not None and published.snapshot.document is None:
+        working = status.working
+        yield Finding("approval.unreadable-content", Severity.ERROR, working.path, None,
+                      f"{working.label} 现行有效的版本（{published.approval.evidence.commit.describe()}"
+                      "批准）元数据有错误，无法发布",
+                      "修正文件并重新审核、批准", working.number)
 
 
 def _repository_findings(repository: GitRepository, manual: Manual, tracked: set[str],
@@ -139,10 +158,10 @@ def _claimed_responsibilities(manual: Manual,
     """Each job responsibility as last approved (judged afterwards, like every approval)."""
     claimed = {}
     for document in manual.of_type(DocType.JOB_RESPONSIBILITY):
-        approvals = [e for e in evidence[document.number].evidence
-                     if e.meaning is Right.APPROVE]
-        if approvals:
-            claimed[document.number] = approvals[-1].document
+        approved = [e.snapshot.document for e in evidence[document.number].evidence
+                    if e.meaning is Right.APPROVE]
+        if approved and approved[-1] is not None:
+            claimed[document.number] = approved[-1]
     return claimed
 
 
@@ -156,16 +175,16 @@ def _authorities_for(evidence: Evidence, claimed: dict[str, Document], manual: M
     the job responsibilities are first set up, those never approved yet count
     with their proposed text, so that the first set can be reviewed and approved.
     """
-    document = evidence.document
-    if document.type is not DocType.JOB_RESPONSIBILITY:
+    snapshot = evidence.snapshot
+    if snapshot.type is not DocType.JOB_RESPONSIBILITY or snapshot.document is None:
         return current
-    history = by_number.get(document.number)
-    earlier = [e.document for e in (history.evidence if history else ())
+    history = by_number.get(snapshot.number)
+    earlier = [e.snapshot.document for e in (history.evidence if history else ())
                if e.meaning is Right.APPROVE and e.index < evidence.index
-               and e.document.fingerprint != document.fingerprint]
+               and e.snapshot.fingerprint != snapshot.fingerprint]
     basis = {d.number: d for d in manual.of_type(DocType.JOB_RESPONSIBILITY)}
     basis.update(claimed)
-    basis[document.number] = earlier[-1] if earlier else document
+    basis[snapshot.number] = earlier[-1] or snapshot.document if earlier else snapshot.document
     return Authorities.from_documents(basis.values())
 
 

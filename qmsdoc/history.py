@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime
 import re
+import subprocess
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,21 +125,56 @@ class GitRepository:
         return paths
 
     def blob_text(self, sha: str) -> str:
-        """A blob's text, read once per run through ``git cat-file --batch``."""
+        """A blob's text, from the batch already read or through ``git cat-file``."""
         if sha not in self._blobs:
-            _, _, _, data = self.repo.git.get_object_data(sha)
-            self._blobs[sha] = data.decode("utf-8", errors="replace")
+            self.read_blobs([sha])
         return self._blobs[sha]
 
-    def read_history(self, current_paths: Iterable[str]) -> History:
-        """One ``git log`` pass, following each current path back through renames."""
+    def read_blobs(self, shas: Iterable[str]) -> None:
+        """Read many blobs with one ``git cat-file --batch`` call."""
+        wanted = [sha for sha in dict.fromkeys(shas) if sha not in self._blobs]
+        if not wanted:
+            return
+        output = self._bulk(["cat-file", "--batch"], "".join(f"{sha}\n" for sha in wanted))
+        position = 0
+        for sha in wanted:
+            header_end = output.index(b"\n", position)
+            size = int(output[position:header_end].split(b" ")[2])
+            start = header_end + 1
+            self._blobs[sha] = output[start:start + size].decode("utf-8", errors="replace")
+            position = start + size + 1
+
+    def _bulk(self, args: list[str], stdin: str = "") -> bytes:
+        """A git command with large output, through files rather than pipes.
+
+        Tens of megabytes of history read through a pipe cost Python a
+        poll per few kilobytes; a file is read in one call.
+        """
+        with tempfile.TemporaryFile() as requests, tempfile.TemporaryFile() as output:
+            requests.write(stdin.encode())
+            requests.seek(0)
+            done = subprocess.run([self.repo.git.GIT_PYTHON_GIT_EXECUTABLE, *args],
+                                  cwd=self.root, stdin=requests, stdout=output,
+                                  stderr=subprocess.PIPE, check=False)
+            if done.returncode:
+                raise QmsdocError(f"git {args[0]} 失败：{done.stderr.decode(errors='replace')}")
+            output.seek(0)
+            return output.read()
+
+    def log(self) -> str:
+        """The whole history in one ``git log`` pass: commits, trailers, changed blobs."""
         if not self.has_commits():
-            return History()
-        output = self.repo.git.log(
-            "-z", "--raw", "--no-abbrev", "-M", "--diff-merges=first-parent",
-            "--topo-order", f"--format={_FORMAT}", "HEAD")
-        commits = [_parse_record(record) for record in output.split("\x1e")[1:]]
-        return _follow(commits, current_paths)
+            return ""
+        return self._bulk([
+            "-c", "core.quotepath=false", "log", "-z", "--raw", "--no-abbrev", "-M",
+            "--diff-merges=first-parent", "--topo-order", f"--format={_FORMAT}", "HEAD",
+        ]).decode("utf-8", errors="replace")
+
+
+def read_history(log: str, current_paths: Iterable[str]) -> History:
+    """Each current file's commits, following it back through renames."""
+    commits = [_parse_record(record) for record in log.split("\x1e")[1:]]
+    return _follow(commits, current_paths)
 
 
 _Record = tuple[Commit, list[tuple[str, str, str | None, str | None, str | None]]]

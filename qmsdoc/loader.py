@@ -16,7 +16,6 @@ from typing import Any
 
 from .config import Settings
 from .findings import Finding, Severity
-from .fingerprint import fingerprint
 from .frontmatter import FrontMatter, FrontMatterError, normalise, parse
 from .model import (
     ApprovalRecord,
@@ -29,7 +28,8 @@ from .model import (
     State,
     Version,
 )
-from .schema import validate_document
+from .schema import is_valid, validate_document
+from .textual import drop_approvals, fingerprint
 
 MACRO_RE = re.compile(r"""\{\{\s*(doc|clause)\(\s*(["'])([^"'\n]*)\2\s*\)\s*\}\}""")
 TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
@@ -71,8 +71,25 @@ def parse_document(path: str, text: str) -> Parsed:
         meta = front.data.get("qms") if isinstance(front.data, dict) else None
         number = meta.get("number") if isinstance(meta, dict) else None
         return Parsed(None, findings, number if isinstance(number, str) else None)
-    document = _build(path, front)
+    document = _build(path, front, fingerprint(text))
     return Parsed(document, findings, document.number)
+
+
+def read_revision(path: str, text: str) -> Document | None:
+    """A document as it was in a past commit, or ``None`` when that text is unusable.
+
+    History is read for its content, not for advice: no findings, the schema is
+    checked only as far as needed to build the document, and the approval
+    records are skipped (git, not the front matter, says who approved).
+    """
+    text = normalise(text)
+    try:
+        front = parse(drop_approvals(text))
+    except FrontMatterError:
+        return None
+    if front is None or not is_valid(front.data):
+        return None
+    return _build(path, front, fingerprint(text), with_citations=False)
 
 
 def template_findings(path: str, body: str, first_line: int) -> list[Finding]:
@@ -96,7 +113,8 @@ def citations(body: str, first_line: int) -> tuple[Citation, ...]:
     )
 
 
-def _build(path: str, front: FrontMatter) -> Document:
+def _build(path: str, front: FrontMatter, text_fingerprint: str,
+           with_citations: bool = True) -> Document:
     meta: dict[str, Any] = front.data["qms"]
     lines = front.key_lines("qms")
     lines["qms"] = front.line_at(["qms"])
@@ -110,11 +128,11 @@ def _build(path: str, front: FrontMatter) -> Document:
         state=State.from_key(meta["state"]),
         department=meta["department"],
         effective_date=datetime.date.fromisoformat(meta["effective_date"]),
-        review_interval=meta["review_interval"],
-        fingerprint=fingerprint(meta, front.body),
+        review_interval=int(meta["review_interval"]),
+        fingerprint=text_fingerprint,
         body=front.body,
         body_line=front.body_line,
-        clauses=tuple(str(c) for c in meta.get("clauses", ())),
+        clauses=tuple(meta.get("clauses", ())),
         related=tuple(meta.get("related", ())),
         records=tuple(meta.get("records", ())),
         roles=tuple(meta.get("roles", ())),
@@ -144,7 +162,7 @@ def _build(path: str, front: FrontMatter) -> Document:
         issuer=meta.get("issuer"),
         reference=meta.get("reference"),
         replaced_by=meta.get("replaced_by"),
-        citations=citations(front.body, front.body_line),
+        citations=citations(front.body, front.body_line) if with_citations else (),
         field_lines=lines,
     )
 

@@ -9,19 +9,19 @@ the job responsibility documents (岗位职责), the single source of authority.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 from .config import Settings
 from .findings import Finding, Severity
 from .frontmatter import FrontMatterError, load_yaml
 from .model import DocType, Document, Right
+from .validation import Schema
 
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
-_SCHEMA: dict[str, Any] = {
+_SCHEMA = Schema({
     "type": "object",
     "required": ["people"],
     "additionalProperties": False,
@@ -42,7 +42,7 @@ _SCHEMA: dict[str, Any] = {
                                "from": _DATE, "to": _DATE}}},
         },
     }}},
-}
+})
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def load_register(settings: Settings) -> tuple[Register, list[Finding]]:
                 parsed.line_at(list(error.absolute_path)),
                 f"人员名册第 {_where(error.absolute_path)} 项有误：{error.message}",
                 "每人写 name、emails（列表）、department、roles（role 与 from 日期）")
-        for error in Draft202012Validator(_SCHEMA).iter_errors(parsed.data)
+        for error in _SCHEMA.errors(parsed.data)
     ]
     if findings:
         return Register([], path), findings
@@ -140,7 +140,7 @@ def _duplicate_emails(register: Register) -> Iterator[Finding]:
                               "一个 git 邮箱只能属于一个人")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Authorities:
     """Which role may write, review or approve which type of document."""
 
@@ -160,6 +160,7 @@ class Authorities:
     def allows(self, role: str, right: Right, doc_type: DocType) -> bool:
         return doc_type in self.grants.get(role, {}).get(right, frozenset())
 
+    @functools.cache  # noqa: B019 - the instances are immutable and few
     def roles_with(self, right: Right, doc_type: DocType) -> list[str]:
         return [role for role in self.grants if self.allows(role, right, doc_type)]
 

@@ -30,26 +30,32 @@ class DocumentStatus:
         return self.approvals.published
 
     @property
+    def published_document(self) -> Document:
+        """The document in force, parsed (the gate has checked that it parses)."""
+        assert self.published is not None and self.published.snapshot.document is not None
+        return self.published.snapshot.document
+
+    @property
     def pending(self) -> bool:
         """The working text is not the text in force (a revision in progress)."""
         return self.published is None or (
-            self.published.document.fingerprint != self.working.fingerprint)
+            self.published.snapshot.fingerprint != self.working.fingerprint)
 
     @property
     def in_force(self) -> bool:
-        return self.published is not None and self.published.document.state is not State.OBSOLETE
+        return self.published is not None and not self.published.snapshot.withdrawn
 
     @property
     def withdrawn(self) -> bool:
-        return self.published is not None and self.published.document.state is State.OBSOLETE
+        return self.published is not None and self.published.snapshot.withdrawn
 
     def last_reviewed(self) -> datetime.date | None:
         """The latest valid review or approval of the text in force."""
         if self.published is None:
             return None
-        fingerprint = self.published.document.fingerprint
+        fingerprint = self.published.snapshot.fingerprint
         return max(j.evidence.date for j in self.approvals.judged
-                   if j.valid and j.evidence.document.fingerprint == fingerprint)
+                   if j.valid and j.evidence.snapshot.fingerprint == fingerprint)
 
 
 def later_commits(approvals: Approvals, authoring: tuple[tuple[int, Commit], ...]) -> tuple[
@@ -60,7 +66,7 @@ def later_commits(approvals: Approvals, authoring: tuple[tuple[int, Commit], ...
         return tuple(commit for _, commit in authoring)
     approved_at = max(j.evidence.index for j in approvals.judged
                       if j.valid and j.evidence.meaning is Right.APPROVE
-                      and j.evidence.document.fingerprint == published.document.fingerprint)
+                      and j.evidence.snapshot.fingerprint == published.snapshot.fingerprint)
     return tuple(commit for index, commit in authoring if index > approved_at)
 
 
@@ -85,7 +91,7 @@ def publication_findings(status: DocumentStatus, strict: bool) -> Iterator[Findi
     if status.uncommitted:
         changes.append("工作区中未提交的修改")
     by = "；".join(changes) or "批准后的修改"
-    in_force = f"{published.date} 批准的 {published.document.version} 版"
+    in_force = f"{published.date} 批准的 {published.snapshot.version} 版"
     if strict:
         yield Finding(
             "approval.unapproved-change", Severity.ERROR, working.path, working.line_of("version"),

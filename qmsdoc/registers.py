@@ -31,7 +31,7 @@ def pages(plan: SitePlan) -> Iterator[tuple[str, str, str]]:
 
 
 def _in_force(plan: SitePlan, *types: DocType) -> list[Document]:
-    documents = [s.published.document for s in plan.gate.published() if s.published]
+    documents = [s.published_document for s in plan.gate.published()]
     return sorted((d for d in documents if not types or d.type in types), key=lambda d: d.number)
 
 
@@ -65,7 +65,7 @@ def master_list(plan: SitePlan) -> str:
     if withdrawn:
         rows = []
         for status in sorted(withdrawn, key=lambda s: s.working.number):
-            document = status.published.document  # type: ignore[union-attr]
+            document = status.published_document
             replacement = plan.gate.statuses.get(document.replaced_by or "")
             rows.append([document.number, document.title, str(document.version),
                          status.published.date.isoformat(),  # type: ignore[union-attr]
@@ -79,7 +79,7 @@ def clause_coverage(plan: SitePlan) -> str:
     """条款覆盖矩阵: every requirement clause, the documents addressing it, or its exclusion."""
     catalogue = plan.gate.clauses
     in_force = frozenset(d.number for d in _in_force(plan))
-    documents = [s.published.document for s in plan.gate.statuses.values() if s.published]
+    documents = [s.published_document for s in plan.gate.statuses.values() if s.published]
     coverage = coverage_of(Manual(documents), in_force)
     rows = []
 

@@ -23,7 +23,7 @@ def header_card(status: DocumentStatus) -> str:
     """The card above each document: number, version, state, dates, owner, approval."""
     published = status.published
     assert published is not None
-    document = published.document
+    document = status.published_document
     approval = published.approval
     cells = [
         ("文件编号", document.number),
@@ -38,12 +38,14 @@ def header_card(status: DocumentStatus) -> str:
     if document.type is DocType.JOB_RESPONSIBILITY:
         cells += [(f"{right.label}权限", "、".join(t.label for t in document.authority[right]))
                   for right in Right if document.authority.get(right)]
+    # No <div> inside the card: Material's search indexer stops excluding an element
+    # at the first closing tag of the same name.
     items = "".join(
-        f'<div class="qms-card__item"><span class="qms-card__label">{html.escape(label)}</span>'
-        f'<span class="qms-card__value">{html.escape(value)}</span></div>'
+        f'<span class="qms-card__item"><small>{html.escape(label)}</small>'
+        f"<strong>{html.escape(value)}</strong></span>"
         for label, value in cells)
     return (f'<div class="qms-card" data-search-exclude>{items}</div>\n'
-            '<p class="qms-print-note">本打印件为非受控副本，仅供参考；'
+            '<p class="qms-print-note" data-search-exclude>本打印件为非受控副本，仅供参考；'
             "现行版本以内网发布的为准。</p>\n")
 
 
@@ -52,8 +54,8 @@ def in_review_note(status: DocumentStatus) -> str:
     published = status.published
     assert published is not None
     working = status.working
-    document = published.document
-    pending = f"修订版 {working.version}" if working.version != document.version else "修订"
+    document = published.snapshot
+    pending = f"修订版 {working.version} " if working.version != document.version else "修订"
     return (f'!!! warning "修订审批中"\n'
             f"    本文件的{pending}正在审核、批准中。下文是 {published.date.isoformat()} 批准、"
             f"{document.effective_date.isoformat()} 起生效的现行版本 {document.version}，"
@@ -61,28 +63,21 @@ def in_review_note(status: DocumentStatus) -> str:
 
 
 def history_table(rows: list[HistoryRow]) -> str:
-    lines = [
-        '<div class="qms-history" data-search-exclude markdown>',
-        "",
-        "## 修订记录",
-        "",
-        "| 版本 | 状态 | 生效日期 | 修订说明 | 编制 | 审核 | 批准 | 提交 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
+    """修订记录 as HTML: it is generated, so Markdown has nothing to parse in it."""
+    header = ("版本", "状态", "生效日期", "修订说明", "编制", "审核", "批准", "提交")
+    body = []
     for row in rows:
         approved = f"{row.approved_by} {row.approved_on}" if row.approved_on else "—"
         cells = [row.version, row.status,
                  row.effective_date.isoformat() if row.effective_date else "—",
                  row.change_summary, "、".join(row.written_by) or "—",
-                 "、".join(row.reviewed_by) or "—", approved,
-                 f"`{row.commit}`" if row.commit else "—"]
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    lines += ["", "</div>", ""]
-    return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+                 "、".join(row.reviewed_by) or "—", approved]
+        commit = f"<code>{html.escape(row.commit)}</code>" if row.commit else "—"
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                    + f"<td>{commit}</td></tr>")
+    head = "".join(f"<th>{label}</th>" for label in header)
+    return ('<div class="qms-history md-typeset__table" data-search-exclude><table>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>\n")
 
 
 def document_title(document: Document) -> str:

@@ -62,7 +62,7 @@ def history_rows(status: DocumentStatus, register: Register) -> list[HistoryRow]
         authors = {(c.author_name, c.author_email) for c in status.later_commits}
         pending_reviews = tuple(
             _with_role(j.display_name, j.role) for j in status.approvals.judged
-            if j.valid and j.evidence.document.fingerprint == working.fingerprint
+            if j.valid and j.evidence.snapshot.fingerprint == working.fingerprint
             and j.evidence.meaning is Right.REVIEW)
         label = State.DRAFT.label if working.state is State.DRAFT else State.IN_REVIEW.label
         rows.append(HistoryRow(str(working.version), working.effective_date,
@@ -75,16 +75,15 @@ def history_rows(status: DocumentStatus, register: Register) -> list[HistoryRow]
 def _state(revision: Revision, published: Revision | None) -> str:
     if revision is not published:
         return "已被替代"
-    obsolete = revision.document.state is State.OBSOLETE
-    return State.OBSOLETE.label if obsolete else State.EFFECTIVE.label
+    return State.OBSOLETE.label if revision.snapshot.withdrawn else State.EFFECTIVE.label
 
 
 def _row(revision: Revision, register: Register, state: str) -> HistoryRow:
-    document = revision.document
+    snapshot = revision.snapshot
     return HistoryRow(
-        version=str(document.version),
-        effective_date=document.effective_date,
-        change_summary=document.change_summary,
+        version=str(snapshot.version),
+        effective_date=snapshot.effective_date,
+        change_summary=snapshot.change_summary,
         written_by=_names(revision.authors, register),
         reviewed_by=tuple(_with_role(r.display_name, r.role) for r in revision.reviews),
         approved_by=_with_role(revision.approval.display_name, revision.approval.role),

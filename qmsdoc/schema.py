@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .findings import Finding, Severity
 from .frontmatter import FrontMatter
 from .model import DocType, Right, State
+from .validation import Schema
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 NUMBER = {"type": "string", "pattern": r"^[A-Z]{2}-\d{2}(-\d{2})?$",
           "x-hint": "文件编号写作 类型代号-序号，例如 QM-01、QP-05、JR-03、QR-05-01"}
@@ -44,9 +46,10 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
         "state": {"title": "状态", "enum": [s.key for s in State]},
         "department": {**TEXT, "title": "归口部门"},
         "effective_date": {**DATE, "title": "生效日期"},
-        "review_interval": {"title": "评审周期（月）", "type": "integer",
-                            "minimum": 1, "maximum": 60},
-        "clauses": _list({"type": ["string", "integer"], "pattern": r"^\d+(\.\d+)*$",
+        "review_interval": {"title": "评审周期（月）", "type": "string",
+                            "pattern": r"^([1-9]|[1-5][0-9]|60)$",
+                            "x-hint": "填写 1 到 60 之间的月数，例如 12"},
+        "clauses": _list({"type": "string", "pattern": r"^\d+(\.\d+)*$",
                           "x-hint": "条款号写作带引号的文字，例如 \"7.5.3\""}, "涉及条款"),
         "related": _list(NUMBER, "相关文件"),
         "records": _list(NUMBER, "产生的记录"),
@@ -117,9 +120,13 @@ _LABELS = {
     **{s.key: s.label for s in State},
     **{r.key: r.label for r in Right},
 }
-_TYPE_NAMES = {"string": "文字", "integer": "整数", "array": "列表（[a, b]）",
-               "object": "一组字段", "boolean": "是/否", "null": "空值"}
-_VALIDATOR = Draft202012Validator(DOCUMENT_SCHEMA, format_checker=FormatChecker())
+_TYPE_NAMES = {"string": "文字", "array": "列表（[a, b]）", "object": "一组字段"}
+_SCHEMA = Schema(DOCUMENT_SCHEMA)
+
+
+def is_valid(data: Any) -> bool:
+    """Whether parsed front matter matches the schema (a ``qms`` mapping only)."""
+    return isinstance(data, dict) and set(data) == {"qms"} and _SCHEMA.is_valid(data["qms"])
 
 
 def validate_document(front: FrontMatter, path: str) -> list[Finding]:
@@ -138,10 +145,10 @@ def validate_document(front: FrontMatter, path: str) -> list[Finding]:
     findings += [
         Finding("schema.duplicate-field", Severity.ERROR, path, line,
                 f"字段 {key} 写了两次，后一个会悄悄覆盖前一个", "删除多余的一行")
-        for key, line in front.duplicate_keys()
+        for key, line in front.duplicates
     ]
     metadata = data["qms"]
-    for error in _VALIDATOR.iter_errors(metadata):
+    for error in _SCHEMA.errors(metadata):
         for field, message, hint in _translate(error):
             findings.append(Finding(f"schema.{_rule_suffix(error)}", Severity.ERROR, path,
                                     front.line_at(["qms", *field]), message, hint))
@@ -208,13 +215,11 @@ def _translate(error: ValidationError) -> Iterator[tuple[list[Any], str, str]]:
         names = [expected] if isinstance(expected, str) else list(expected)
         wanted = "或".join(_TYPE_NAMES.get(n, n) for n in names)
         yield path, f"{_title(error)} 应为{wanted}，现在是 {value!r}", (
-            "列表写作 [a, b]；条款号、日期以外含有特殊字符的文字请加英文引号")
+            "列表写作 [a, b]，字段组写作下一行缩进的“字段名: 值”")
     elif kind in ("minLength", "minItems"):
         yield path, f"{_title(error)} 不能为空", "填写内容，或删除该字段"
     elif kind == "uniqueItems":
         yield path, f"{_title(error)} 中有重复项", "删除重复的一项"
-    elif kind in ("minimum", "maximum"):
-        yield path, f"{_title(error)} 的值 {value!r} 超出范围（1–60 个月）", "填写 1 到 60 之间的整数"
     else:
         yield path, f"{_title(error)}：{error.message}", ""
 

@@ -7,14 +7,15 @@ MkDocs files and navigation, and calls back for citations and decorations.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from . import registers
 from .gate import GateResult
+from .loader import MACRO_RE
 from .model import DocType
-from .publication import DocumentStatus
 from .render import (
     clause_anchor,
     document_title,
@@ -24,6 +25,9 @@ from .render import (
     relative_link,
 )
 from .revision_history import history_rows
+
+CARD_MARKER = "<!-- qmsdoc:card -->\n"
+HISTORY_MARKER = "<!-- qmsdoc:history -->\n"
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,16 @@ class SitePlan:
         self.docs_dir = PurePosixPath(docs_dir)
         self._uri = {number: self._src_uri(s.working.path) for number, s in gate.statuses.items()}
         self.documents: dict[str, SitePage] = {}
-        for status in gate.published():
+        published = gate.published()
+        gate.repository.read_blobs(s.published.snapshot.blob for s in published if s.published)
+        for status in published:
             number = status.working.number
             assert status.published is not None
-            approved_text = gate.repository.blob_text(status.published.approval.evidence.blob)
+            approved_text = gate.repository.blob_text(status.published.snapshot.blob)
             self.documents[number] = SitePage(
-                self._uri[number], document_title(status.published.document), approved_text,
+                self._uri[number], document_title(status.published_document), approved_text,
                 number)
+        self._numbers_by_uri = {page.src_uri: number for number, page in self.documents.items()}
         self.generated = [SitePage(uri, title, text) for uri, title, text in registers.pages(self)]
 
     def _src_uri(self, path: str) -> str:
@@ -63,8 +70,9 @@ class SitePlan:
     def pages(self) -> list[SitePage]:
         return [*self.documents.values(), *self.generated]
 
-    def status(self, number: str) -> DocumentStatus | None:
-        return self.gate.statuses.get(number)
+    def number_at(self, src_uri: str) -> str | None:
+        """The controlled document published at a page, if any."""
+        return self._numbers_by_uri.get(src_uri)
 
     def uri_of(self, number: str) -> str | None:
         page = self.documents.get(number)
@@ -78,7 +86,7 @@ class SitePlan:
         if status.published is None or not status.in_force:
             state = "已作废" if status.withdrawn else "未生效"
             return f"《{status.working.title}》（{number}，{state}）"
-        document = status.published.document
+        document = status.published_document
         link = relative_link(self._uri[number], from_uri)
         return f"[《{document.title}》（{number}，{document.version}）]({link})"
 
@@ -87,16 +95,39 @@ class SitePlan:
         link = relative_link(registers.COVERAGE_URI, from_uri)
         return f"[{self.gate.clauses.heading(number)}]({link}#{clause_anchor(number)})"
 
-    def decorate(self, number: str, markdown: str) -> str:
-        """Title, card, in-review note before the text; the revision history after it."""
+    def expand_macros(self, markdown: str, from_uri: str) -> str:
+        """Replace ``{{ doc(..) }}`` and ``{{ clause(..) }}`` with their citations.
+
+        The gate has already refused every other template syntax, so no
+        template engine is needed to render a page.
+        """
+        def cite(match: re.Match[str]) -> str:
+            kind, target = match.group(1), match.group(3).strip()
+            if kind == "doc":
+                return self.cite_document(target, from_uri)
+            return self.cite_clause(target, from_uri)
+
+        return MACRO_RE.sub(cite, markdown)
+
+    def decorate_markdown(self, number: str, markdown: str) -> str:
+        """Title and in-review note before the text, the revision history heading after it.
+
+        The card and the history table are generated HTML: they are put in
+        place of the two markers by :meth:`decorate_html`, after the Markdown
+        has been converted, so the Markdown parser never has to walk them.
+        """
         status = self.gate.statuses[number]
-        assert status.published is not None
-        parts = [f"# {status.published.document.title}\n", header_card(status)]
+        parts = [f"# {status.published_document.title}\n", CARD_MARKER]
         if status.pending:
             parts.append(in_review_note(status))
-        parts += [markdown.strip("\n") + "\n", history_table(history_rows(status,
-                                                                          self.gate.register))]
+        parts += [markdown.strip("\n") + "\n", "## 修订记录\n", HISTORY_MARKER]
         return "\n".join(parts)
+
+    def decorate_html(self, number: str, html: str) -> str:
+        status = self.gate.statuses[number]
+        rows = history_rows(status, self.gate.register)
+        return html.replace(CARD_MARKER, header_card(status), 1).replace(
+            HISTORY_MARKER, history_table(rows), 1)
 
     def nav(self, other_pages: list[str]) -> list[Any]:
         """Navigation by document type, then the generated registers."""

@@ -16,8 +16,8 @@ def version_findings(status: DocumentStatus, reissue_after: int) -> Iterator[Fin
     line = working.line_of("version")
     revisions = status.approvals.revisions
     for position in range(1, len(revisions)):
-        before, after = revisions[position - 1].document, revisions[position].document
-        withdrawal = after.state is State.OBSOLETE and before.state is not State.OBSOLETE
+        before, after = revisions[position - 1].snapshot, revisions[position].snapshot
+        withdrawal = after.withdrawn and not before.withdrawn
         severity = Severity.ERROR if position == len(revisions) - 1 else Severity.WARNING
         if after.version < before.version:
             yield Finding("version.decreased", severity, working.path, line,
@@ -35,13 +35,13 @@ def version_findings(status: DocumentStatus, reissue_after: int) -> Iterator[Fin
     published = status.published
     if published is None:
         return
-    if status.pending and working.version <= published.document.version and (
+    if status.pending and working.version <= published.snapshot.version and (
             working.state is not State.OBSOLETE):
         yield Finding("version.not-raised", Severity.WARNING, working.path, line,
                       f"修订中的文件版本号 {working.version} 没有高于现行的 "
-                      f"{published.document.version}",
-                      f"按修订幅度改为 {_next(published.document.version)}", working.number)
-    version = published.document.version
+                      f"{published.snapshot.version}",
+                      f"按修订幅度改为 {_next(published.snapshot.version)}", working.number)
+    version = published.snapshot.version
     if version.amendment >= reissue_after and status.in_force:
         yield Finding("version.reissue-suggested", Severity.WARNING, working.path, line,
                       f"{working.label} 已修改 {version.amendment} 次（{version}），建议换版",

@@ -94,10 +94,10 @@ def test_published_text_comes_from_the_approved_commit_while_a_revision_is_in_re
     assert page.src_uri == "procedures/qp-01.md"
     assert "文件管理员维护受控文件。" in page.markdown
     assert "每年清点一次" not in page.markdown
-    decorated = plan.decorate("QP-01", "正文")
+    decorated = plan.decorate_html("QP-01", plan.decorate_markdown("QP-01", "正文"))
     assert '!!! warning "修订审批中"' in decorated
-    assert "修订版 A/1 正在审核、批准中" in decorated.replace("A/1正", "A/1 正")
-    assert "| A/1 | 审批中 |" in decorated and "| A/0 | 现行有效 |" in decorated
+    assert "修订版 A/1 正在审核、批准中" in decorated
+    assert "<td>A/1</td><td>审批中</td>" in decorated and "<td>A/0</td><td>现行有效</td>" in decorated
     # Strict mode (release branches) refuses the unapproved revision.
     assert "approval.unapproved-change" in approved_repo.rules(strict=True)
 
@@ -109,7 +109,7 @@ def test_a_revision_approved_properly_becomes_the_published_text(approved_repo: 
     assert gate.findings == []
     page = SitePlan(gate, "docs").documents["QP-01"]
     assert "每年清点一次" in page.markdown
-    versions = [str(r.document.version) for r in gate.statuses["QP-01"].approvals.revisions]
+    versions = [str(r.snapshot.version) for r in gate.statuses["QP-01"].approvals.revisions]
     assert versions == ["A/0", "A/1"]
 
 
@@ -255,7 +255,7 @@ def test_a_renamed_document_keeps_its_history(approved_repo: ManualRepo) -> None
     moved = gate.statuses["QP-01"]
     assert moved.working.path == "procedures/qp-01-document-control.md"
     assert moved.in_force and moved.published is not None
-    assert moved.published.document.path == QP01  # approved under its old name
+    assert moved.published.snapshot.path == QP01  # approved under its old name
     assert SitePlan(gate, "docs").documents["QP-01"].src_uri == "procedures/qp-01-document-control.md"
 
 

@@ -122,8 +122,14 @@ def test_formats_say_how_to_write_the_value(old: str, new: str, expected: str) -
 
 
 def test_wrong_type() -> None:
+    finding = only(GOOD.replace("roles: [内审员]", "roles:\n    a: 内审员"))
+    assert finding.rule == "schema.wrong-type" and "列表" in finding.message
+
+
+def test_review_interval_is_a_number_of_months() -> None:
     finding = only(GOOD.replace("review_interval: 12", "review_interval: 一年"))
-    assert finding.rule == "schema.wrong-type" and "整数" in finding.message
+    assert finding.rule == "schema.bad-format" and "月数" in finding.hint
+    assert only(GOOD.replace("review_interval: 12", "review_interval: 61")).rule == "schema.bad-format"
 
 
 def test_unquoted_clause_numbers_stay_text() -> None:

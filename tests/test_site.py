@@ -1,0 +1,159 @@
+"""The real MkDocs build: every page of the sample, and no site at all when the gate fails."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qmsdoc import load_settings, run_gate
+
+GENERATED = ["registers/master-list", "registers/clause-coverage",
+             "registers/responsibility-matrix", "registers/records-register"]
+
+
+def mkdocs_build(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    # The console script, not `python -m`: that would import the clone's own qmsdoc package.
+    mkdocs = str(Path(sys.executable).with_name("mkdocs"))
+    return subprocess.run([mkdocs, "build"], cwd=root,
+                          capture_output=True, text=True,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env})
+
+
+def page_text(site: Path, uri: str) -> str:
+    """The visible text of a page's article."""
+    page = (site / uri / "index.html").read_text(encoding="utf-8")
+    article = re.search(r"<article.*?</article>", page, re.S)
+    assert article is not None
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", article.group(0))))
+
+
+@pytest.fixture(scope="module")
+def built_sample(sample_clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample manual, cloned fresh and built once for this module."""
+    root = tmp_path_factory.mktemp("built") / "sample"
+    shutil.copytree(sample_clone, root)
+    result = mkdocs_build(root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_the_sample_passes_the_gate_on_a_fresh_clone(sample_clone: Path) -> None:
+    gate = run_gate(load_settings(sample_clone))
+    assert gate.errors == []
+
+
+def test_the_sample_history_shows_the_workflow(sample_clone: Path) -> None:
+    gate = run_gate(load_settings(sample_clone))
+    revised = [n for n, s in gate.statuses.items() if len(s.approvals.revisions) >= 2]
+    assert len(revised) >= 3
+    assert [n for n, s in gate.statuses.items() if s.withdrawn] == ["QP-13"]
+    in_review = [n for n, s in gate.statuses.items() if s.in_force and s.pending]
+    assert in_review == ["QP-10"]
+    approvers = {s.published.approval.display_name for s in gate.published() if s.published}
+    assert approvers <= {p.name for p in gate.register.people}
+
+
+def test_every_document_in_force_and_every_register_is_a_page(built_sample: Path) -> None:
+    gate = run_gate(load_settings(built_sample))
+    site = built_sample / "site"
+    for status in gate.published():
+        uri = status.working.path.removeprefix("docs/").removesuffix(".md")
+        assert (site / uri / "index.html").is_file(), uri
+        assert status.working.title in page_text(site, uri)
+    for uri in GENERATED:
+        assert (site / uri / "index.html").is_file()
+    assert not (site / "procedures/qp-13").exists()  # withdrawn
+    assert not (built_sample / "site.staging").exists()
+
+
+def test_a_document_page_has_its_card_text_and_history(built_sample: Path) -> None:
+    text = page_text(built_sample / "site", "procedures/qp-05")
+    assert "文件编号 QP-05 版本 A/1 状态 现行有效 生效日期 2025-06-01 归口部门 办公室 批准 王建国 2025-05-26" in text
+    assert "修订记录" in text and "增加内审员独立性要求和远程审核方式" in text
+    assert "《质量手册》（QM-01，A/1）" in text
+
+
+def test_a_revision_in_review_leaves_the_approved_text_on_the_site(built_sample: Path) -> None:
+    text = page_text(built_sample / "site", "procedures/qp-10")
+    assert "修订审批中" in text and "现行版本 A/0" in text
+    assert "10 个工作日" in text and "7 个工作日 |" not in text
+    working = (built_sample / "procedures/qp-10.md").read_text(encoding="utf-8")
+    assert "需现场核查 | 7 个工作日 |" in working  # the revision exists, but is not shown
+
+
+def test_registers_are_generated_from_the_approved_metadata(built_sample: Path) -> None:
+    site = built_sample / "site"
+    master = page_text(site, "registers/master-list")
+    assert "QP-10 行政许可办理程序 A/0 2024-03-01 行政审批科 修订版 A/1 审批中" in master
+    assert "已作废文件" in master and "QP-13 信访事项处理程序" in master
+    coverage = page_text(site, "registers/clause-coverage")
+    assert "删减" in coverage and "未覆盖" not in coverage.replace("已覆盖", "")
+    records = page_text(site, "registers/records-register")
+    assert "QR-10-01 行政许可申请受理登记表 QP-10 、 WI-10-01 行政审批科 30年" in records
+    matrix = (site / "registers/responsibility-matrix/index.html").read_text(encoding="utf-8")
+    assert matrix.count("●") > 20
+
+
+def test_the_site_makes_no_request_outside_the_intranet(built_sample: Path) -> None:
+    external = re.compile(r"""(?:src|href)=["'](?:https?:)?//|@import\s+url\(["']?https?:|url\(["']?https?://""")
+    for file in (built_sample / "site").rglob("*"):
+        if file.suffix in {".html", ".css", ".js"}:
+            text = file.read_text(encoding="utf-8", errors="replace")
+            loads = [m for m in external.finditer(text)
+                     if not text[m.start():m.start() + 80].startswith('href="http')]
+            assert loads == [], file
+
+
+def test_chinese_headings_keep_their_text_as_anchors(built_sample: Path) -> None:
+    page = (built_sample / "site/procedures/qp-05/index.html").read_text(encoding="utf-8")
+    assert 'id="1-目的"' in page
+
+
+def test_search_segments_chinese_words_and_skips_the_card(built_sample: Path) -> None:
+    index = json.loads((built_sample / "site/search/search_index.json").read_text(encoding="utf-8"))
+    assert r"\u200b" in index["config"]["separator"]
+    text = "".join(d["text"] for d in index["docs"] if d["location"].startswith("procedures/qp-10/"))
+    assert "行政许可\u200b" in text  # jieba's word boundaries, with the user dictionary's terms
+    assert "归口\u200b部门" not in text
+
+
+def test_a_broken_copy_builds_no_site_and_keeps_the_published_one(built_sample: Path,
+                                                                   tmp_path: Path) -> None:
+    root = tmp_path / "broken"
+    shutil.copytree(built_sample, root)
+    published = (root / "site/index.html").read_bytes()
+    path = root / "procedures/qp-05.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("related: [QM-01,", "related: [QM-02,"),
+                    encoding="utf-8")
+    subprocess.run(["git", "commit", "-qam", "Break QP-05"], cwd=root, check=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "李娜",
+                        "GIT_AUTHOR_EMAIL": "lina@scjgj.shifan.example",
+                        "GIT_COMMITTER_NAME": "李娜",
+                        "GIT_COMMITTER_EMAIL": "lina@scjgj.shifan.example"})
+    result = mkdocs_build(root)
+    assert result.returncode != 0
+    assert "procedures/qp-05.md:12: 错误：引用的文件 QM-02 不存在 [reference.unknown-document]" in (
+        result.stdout + result.stderr)
+    assert (root / "site/index.html").read_bytes() == published
+    assert not (root / "site.staging").exists()
+    shutil.rmtree(root / "site")
+    assert mkdocs_build(root).returncode != 0
+    assert not (root / "site").exists()
+
+
+def test_strict_builds_refuse_unapproved_text(built_sample: Path, tmp_path: Path) -> None:
+    root = tmp_path / "strict"
+    shutil.copytree(built_sample, root)
+    shutil.rmtree(root / "site")
+    result = mkdocs_build(root, QMSDOC_STRICT="1")
+    assert result.returncode != 0
+    assert "approval.unapproved-change" in result.stdout + result.stderr
+    assert not (root / "site").exists()
