@@ -26,8 +26,8 @@ from .render import (
 )
 from .revision_history import history_rows
 
-CARD_MARKER = "<!-- qmsdoc:card -->\n"
-HISTORY_MARKER = "<!-- qmsdoc:history -->\n"
+CARD_MARKER = "<!-- qmsdoc:card -->"
+HISTORY_MARKER = "<!-- qmsdoc:history -->"
 
 
 @dataclass(frozen=True)
@@ -117,10 +117,10 @@ class SitePlan:
         has been converted, so the Markdown parser never has to walk them.
         """
         status = self.gate.statuses[number]
-        parts = [f"# {status.published_document.title}\n", CARD_MARKER]
+        parts = [f"# {status.published_document.title}\n", CARD_MARKER + "\n"]
         if status.pending:
             parts.append(in_review_note(status))
-        parts += [markdown.strip("\n") + "\n", "## 修订记录\n", HISTORY_MARKER]
+        parts += [markdown.strip("\n") + "\n", "## 修订记录\n", HISTORY_MARKER + "\n"]
         return "\n".join(parts)
 
     def decorate_html(self, number: str, html: str) -> str:
