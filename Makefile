@@ -12,6 +12,7 @@ $(READY): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[site,dev,bench]'
+	$(BIN)/python -m compileall -q qmsdoc
 	touch $(READY)
 
 setup: $(READY)
@@ -33,6 +34,7 @@ lint: $(READY)
 	$(BIN)/mypy qmsdoc
 
 bench: $(READY)
+	$(BIN)/python -m compileall -q qmsdoc
 	$(BIN)/python bench/run.py
 
 clean:

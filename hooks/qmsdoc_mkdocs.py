@@ -86,7 +86,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     plan = _plan()
-    markdown = plan.expand_macros(markdown, page.file.src_uri)
+
+    def href(target: str) -> str:
+        file = files.get_file_from_path(target)
+        return file.url_relative_to(page.file) if file else target
+
+    markdown = plan.expand_macros(markdown, page.file.src_uri, href)
     number = plan.number_at(page.file.src_uri)
     return plan.decorate_markdown(number, markdown) if number else markdown
 

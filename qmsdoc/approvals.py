@@ -29,8 +29,6 @@ from .snapshots import Blobs, Snapshot
 Identity = tuple[str, str]  # (name, e-mail)
 
 
-
-
 @dataclass(frozen=True)
 class Evidence:
     """One approval or review as git records it."""
@@ -58,7 +56,7 @@ class FileEvidence:
 
     evidence: tuple[Evidence, ...]
     authoring: tuple[tuple[int, Commit], ...]  # (index, commit) of each content change
-    unreadable: tuple[Finding, ...] = ()
+    unreadable: tuple[tuple[int, FileEvent], ...] = ()  # approvals of texts that do not parse
     authors_by_fingerprint: dict[str, frozenset[Identity]] = field(default_factory=dict)
     open_authors: frozenset[Identity] = frozenset()  # changes since the last approval commit
 
@@ -85,7 +83,7 @@ def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:
     """
     evidence: list[Evidence] = []
     authoring: list[tuple[int, Commit]] = []
-    unreadable: list[Finding] = []
+    unreadable: list[tuple[int, FileEvent]] = []
     authors_of: dict[str, frozenset[Identity]] = {}
     chain: set[Identity] = set()
     for index, event in enumerate(events):
@@ -99,10 +97,7 @@ def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:
             continue
         snapshot = blobs.snapshot(event.blob, event.path) if event.blob else None
         if snapshot is None:
-            unreadable.append(Finding(
-                "approval.unreadable-content", Severity.ERROR, event.path, None,
-                f"{commit.describe()} 记录了审批，但该提交中的文件内容无法读取，审批无效",
-                "修正文件后重新审核、批准"))
+            unreadable.append((index, event))
             continue
         before = blobs.fingerprint(event.old_blob) if event.old_blob else None
         if not commit.is_merge and before != snapshot.fingerprint:
@@ -289,7 +284,12 @@ def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalR
             revisions.append(Revision(item.evidence.snapshot, judged[index], reviews))
     last_valid = max((j.evidence.index for j in judged
                       if j.valid and j.evidence.meaning is Right.APPROVE), default=-1)
-    findings = list(file.unreadable)
+    findings = [
+        Finding("approval.unreadable-content",
+                Severity.ERROR if index > last_valid else Severity.WARNING, path, None,
+                f"{event.commit.describe()} 记录了审批，但该提交中的文件元数据无法读取，审批无效",
+                "修正文件后重新审核、批准", number)
+        for index, event in file.unreadable]
     for item in judged:
         severity = Severity.ERROR if item.evidence.index > last_valid else Severity.WARNING
         line = next((r.line for r in records if item.evidence.matches(r)), None)

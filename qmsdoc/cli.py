@@ -14,12 +14,11 @@ from typing import Any
 
 import click
 
-from .approve import ApprovalRefused, approve
 from .config import CONFIG_FILE, load_settings
 from .errors import QmsdocError
 from .findings import summary
 from .gate import GateResult, run_gate
-from .model import Right
+from .model import DocType, Right
 from .revision_history import history_rows
 from .rules import RULES
 
@@ -125,7 +124,8 @@ def people(root: Path | None, as_json: bool) -> None:
             click.echo(f"  {role['role']}（{period}，依据 {role['source'] or '无岗位职责'}）")
             for right in Right:
                 if role[right.key]:
-                    click.echo(f"    {right.label}：{'、'.join(role[right.key])}")
+                    labels = "、".join(DocType.from_key(key).label for key in role[right.key])
+                    click.echo(f"    {right.label}：{labels}")
 
 
 @cli.command()
@@ -160,6 +160,8 @@ def history(root: Path | None, number: str, as_json: bool) -> None:
 def approve_command(root: Path | None, numbers: tuple[str, ...], review: bool,
                     role: str | None) -> None:
     """以您本人的 git 身份审核或批准文件，并提交记录。"""
+    from .approve import ApprovalRefused, approve  # GitPython: loaded only to write
+
     gate = _gate(root)
     meaning = Right.REVIEW if review else Right.APPROVE
     try:

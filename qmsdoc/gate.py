@@ -99,12 +99,14 @@ def run_gate(settings: Settings, *, strict: bool = False,
         findings += approvals.findings
         findings += unsupported_records(document, approvals)
         findings += _unreadable_in_force(status)
-        findings += publication_findings(status, strict)
+        if document.path in tracked:  # an untracked file is reported once, as untracked
+            findings += publication_findings(status, strict)
         findings += version_findings(status, settings.reissue_after)
         findings += review_findings(status, today)
 
     clauses = load_catalogue()
-    findings += run_checks(CheckContext(manual, clauses, _in_force(statuses), loaded.unreadable_numbers))
+    findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
+                                        loaded.unreadable_numbers))
     return GateResult(settings, repository, clauses, register, authorities, judge, manual, statuses,
                       sorted_findings(findings))
 

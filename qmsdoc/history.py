@@ -11,16 +11,19 @@ persistent ``git cat-file --batch`` process.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import subprocess
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from .errors import QmsdocError
+
+if TYPE_CHECKING:
+    import git
 
 APPROVED_BY = "Approved-by"
 REVIEWED_BY = "Reviewed-by"
@@ -85,36 +88,49 @@ class History:
 
 
 class GitRepository:
-    """The few git operations qmsdoc needs, all through GitPython."""
+    """The git operations qmsdoc needs.
+
+    Reading — the few queries below, one ``git log`` pass, one ``cat-file``
+    batch — runs git's own commands directly: it is the hot path of every
+    build, where GitPython would add its import and per-call pipe handling
+    and parse nothing for us. Writing (``qmsdoc approve``) goes through GitPython.
+    """
 
     def __init__(self, root: Path) -> None:
-        try:
-            self.repo = git.Repo(root)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise QmsdocError(
-                f"{root} 不是 git 仓库：受控文件的审批与修订记录都来自 git 历史，"
-                "请在仓库的克隆中运行") from None
         self.root = root
         self._blobs: dict[str, str] = {}
+        if self.run("rev-parse", "--is-inside-work-tree", check=False).strip() != "true":
+            raise QmsdocError(
+                f"{root} 不是 git 仓库：受控文件的审批与修订记录都来自 git 历史，"
+                "请在仓库的克隆中运行")
+
+    @functools.cached_property
+    def repo(self) -> git.Repo:
+        import git
+
+        return git.Repo(self.root)
+
+    def run(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True,
+                              encoding="utf-8", errors="replace", check=False)
+        if check and done.returncode:
+            raise QmsdocError(f"git {args[0]} 失败：{done.stderr.strip()}")
+        return done.stdout if done.returncode == 0 else ""
 
     def is_shallow(self) -> bool:
-        return self.repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+        return self.run("rev-parse", "--is-shallow-repository").strip() == "true"
 
     def has_commits(self) -> bool:
-        try:
-            self.repo.head.commit  # noqa: B018 - raises on an unborn branch
-        except ValueError:
-            return False
-        return True
+        return bool(self.run("rev-parse", "--verify", "--quiet", "HEAD", check=False))
 
     def tracked(self, folders: Iterable[str]) -> set[str]:
-        output = self.repo.git.ls_files("-z", "--", *folders)
+        output = self.run("ls-files", "-z", "--", *folders)
         return {p for p in output.split("\0") if p}
 
     def changed(self, folders: Iterable[str]) -> set[str]:
         """Paths with uncommitted changes (staged or not) under the folders."""
-        output = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=no",
-                                      "--", *folders)
+        output = self.run("status", "--porcelain=v1", "-z", "--untracked-files=no",
+                           "--", *folders)
         paths = set()
         entries = iter(output.split("\0"))
         for entry in entries:
@@ -153,7 +169,7 @@ class GitRepository:
         with tempfile.TemporaryFile() as requests, tempfile.TemporaryFile() as output:
             requests.write(stdin.encode())
             requests.seek(0)
-            done = subprocess.run([self.repo.git.GIT_PYTHON_GIT_EXECUTABLE, *args],
+            done = subprocess.run(["git", *args],
                                   cwd=self.root, stdin=requests, stdout=output,
                                   stderr=subprocess.PIPE, check=False)
             if done.returncode:

@@ -70,10 +70,9 @@ def verify(repository: GitRepository, shas: Iterable[str],
     with tempfile.TemporaryDirectory() as folder:
         signers = Path(folder) / "allowed_signers"
         signers.write_text(allowed_signers(register), encoding="utf-8")
-        output = repository.repo.git.execute([
-            "git", "-c", f"gpg.ssh.allowedSignersFile={signers}", "log", "--no-walk=unsorted",
-            "--format=%H%x1f%G?%x1f%GS%x1f%GF%x1e", *wanted,
-        ])
+        output = repository.run(
+            "-c", f"gpg.ssh.allowedSignersFile={signers}", "log", "--no-walk=unsorted",
+            "--format=%H%x1f%G?%x1f%GS%x1f%GF%x1e", *wanted)
     signatures = {}
     for record in str(output).split("\x1e"):
         if record.strip("\n"):

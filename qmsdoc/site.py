@@ -7,7 +7,9 @@ MkDocs files and navigation, and calls back for citations and decorations.
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -26,6 +28,7 @@ from .render import (
 )
 from .revision_history import history_rows
 
+Href = Callable[[str], str]
 CARD_MARKER = "<!-- qmsdoc:card -->"
 HISTORY_MARKER = "<!-- qmsdoc:history -->"
 
@@ -78,7 +81,7 @@ class SitePlan:
         page = self.documents.get(number)
         return page.src_uri if page else None
 
-    def cite_document(self, number: str, from_uri: str) -> str:
+    def cite_document(self, number: str, href: Href) -> str:
         """``{{ doc("QP-05") }}``: title, number and version in force, as a link."""
         status = self.gate.statuses.get(number)
         if status is None:
@@ -87,25 +90,30 @@ class SitePlan:
             state = "已作废" if status.withdrawn else "未生效"
             return f"《{status.working.title}》（{number}，{state}）"
         document = status.published_document
-        link = relative_link(self._uri[number], from_uri)
-        return f"[《{document.title}》（{number}，{document.version}）]({link})"
+        text = f"《{document.title}》（{number}，{document.version}）"
+        return f'<a href="{html.escape(href(self._uri[number]))}">{html.escape(text)}</a>'
 
-    def cite_clause(self, number: str, from_uri: str) -> str:
+    def cite_clause(self, number: str, href: Href) -> str:
         """``{{ clause("9.2") }}``: the clause with its Chinese heading, linked to the matrix."""
-        link = relative_link(registers.COVERAGE_URI, from_uri)
-        return f"[{self.gate.clauses.heading(number)}]({link}#{clause_anchor(number)})"
+        target = f"{href(registers.COVERAGE_URI)}#{clause_anchor(number)}"
+        text = self.gate.clauses.heading(number)
+        return f'<a href="{html.escape(target)}">{html.escape(text)}</a>'
 
-    def expand_macros(self, markdown: str, from_uri: str) -> str:
+    def expand_macros(self, markdown: str, from_uri: str, href: Href | None = None) -> str:
         """Replace ``{{ doc(..) }}`` and ``{{ clause(..) }}`` with their citations.
 
         The gate has already refused every other template syntax, so no
-        template engine is needed to render a page.
+        template engine is needed to render a page. ``href`` turns a page's
+        source path into the link to it (by default the relative source path);
+        the links are written as HTML, so the Markdown parser has nothing to do.
         """
+        link = href or (lambda target: relative_link(target, from_uri))
+
         def cite(match: re.Match[str]) -> str:
             kind, target = match.group(1), match.group(3).strip()
             if kind == "doc":
-                return self.cite_document(target, from_uri)
-            return self.cite_clause(target, from_uri)
+                return self.cite_document(target, link)
+            return self.cite_clause(target, link)
 
         return MACRO_RE.sub(cite, markdown)
 

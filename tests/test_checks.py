@@ -153,3 +153,12 @@ def test_the_same_number_in_two_files() -> None:
     assert rules(found) == ["document.duplicate-number"]
     assert found[0].message == "文件编号 QP-01 已被 procedures/copy.md 使用"
     assert found[0].path == "procedures/qp-01.md"
+
+
+def test_unreadable_metadata_does_not_cascade_into_coverage_and_records() -> None:
+    files = mini_manual()
+    manual = Manual([d for d in load(files) if d.number != "QP-01"])
+    context = CheckContext(manual, CLAUSES, in_force_by_state(manual), frozenset({"QP-01"}))
+    assert run_checks(context) == []
+    context = CheckContext(manual, CLAUSES, in_force_by_state(manual))
+    assert {"record.not-produced", "reference.unknown-document"} <= set(rules(run_checks(context)))

@@ -79,7 +79,10 @@ def templates_are_produced(context: CheckContext) -> Iterator[Finding]:
 
     Bad: QR-09-01 is effective, but no effective procedure lists it under ``records``.
     Good: QP-09 lists ``records: [QR-09-01]``.
+    Not judged while a document's metadata cannot be read: it may be the producer.
     """
+    if context.unreadable:
+        return
     produced = {
         number
         for document in context.manual.of_type(*PRODUCERS)
