@@ -16,9 +16,11 @@ from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import get_plugin_logger
+from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils.templates import TemplateContext
 
 import qmsdoc
 from qmsdoc.site import SitePlan
@@ -67,6 +69,7 @@ def on_pre_build(config: MkDocsConfig) -> None:
         raise PluginError(f"qmsdoc 检查发现 {len(gate.errors)} 个错误，网站没有生成：\n{listed}")
     docs_dir = Path(config.docs_dir).resolve().relative_to(root.resolve()).as_posix()
     _build.plan = SitePlan(gate, docs_dir)
+    gate.repository.forget_blobs()  # the plan holds the texts it publishes
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -91,15 +94,25 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         file = files.get_file_from_path(target)
         return file.url_relative_to(page.file) if file else target
 
+    # qmsdoc reads its metadata itself. Left in page.meta, it would make the theme
+    # look up icons and subtitles in it for every navigation entry of every page.
+    page.meta.pop("qms", None)
+    register = plan.register_markdown(page.file.src_uri, href)
+    if register is not None:
+        return register
     markdown = plan.expand_macros(markdown, page.file.src_uri, href)
     number = plan.number_at(page.file.src_uri)
     return plan.decorate_markdown(number, markdown) if number else markdown
 
 
-def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+@event_priority(-100)  # after the search plugin has indexed the page: these are not for search
+def on_page_context(context: TemplateContext, page: Page, config: MkDocsConfig,
+                    nav: Navigation) -> TemplateContext:
     plan = _plan()
     number = plan.number_at(page.file.src_uri)
-    return plan.decorate_html(number, html) if number else html
+    if number and page.content is not None:
+        page.content = plan.decorate_html(number, page.content)
+    return context
 
 
 def on_post_build(config: MkDocsConfig) -> None:

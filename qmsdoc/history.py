@@ -140,6 +140,10 @@ class GitRepository:
                     next(entries, None)  # the rename's source path
         return paths
 
+    def forget_blobs(self) -> None:
+        """Let go of the blob texts read so far (tens of megabytes in a large history)."""
+        self._blobs.clear()
+
     def blob_text(self, sha: str) -> str:
         """A blob's text, from the batch already read or through ``git cat-file``."""
         if sha not in self._blobs:

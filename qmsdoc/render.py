@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import html
 import posixpath
+from collections.abc import Callable
 
 from .model import DocType, Document, Right
 from .publication import DocumentStatus
 from .revision_history import HistoryRow
+
+Href = Callable[[str], str]
+"""Turns a page's source path into the link to it from the page being written."""
 
 
 def relative_link(target_uri: str, from_uri: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -19,6 +18,7 @@ from .gate import GateResult
 from .loader import MACRO_RE
 from .model import DocType
 from .render import (
+    Href,
     clause_anchor,
     document_title,
     header_card,
@@ -28,7 +28,6 @@ from .render import (
 )
 from .revision_history import history_rows
 
-Href = Callable[[str], str]
 CARD_MARKER = "<!-- qmsdoc:card -->"
 HISTORY_MARKER = "<!-- qmsdoc:history -->"
 
@@ -57,7 +56,9 @@ class SitePlan:
                 self._uri[number], document_title(status.published_document), approved_text,
                 number)
         self._numbers_by_uri = {page.src_uri: number for number, page in self.documents.items()}
-        self.generated = [SitePage(uri, title, text) for uri, title, text in registers.pages(self)]
+        self._registers = {uri: render for uri, _, render in registers.pages()}
+        self.generated = [SitePage(uri, title, registers.stub(title))
+                          for uri, title, _ in registers.pages()]
 
     def _src_uri(self, path: str) -> str:
         """Where a document lives in the site: under the docs folder, or as in the repo."""
@@ -72,6 +73,11 @@ class SitePlan:
 
     def pages(self) -> list[SitePage]:
         return [*self.documents.values(), *self.generated]
+
+    def register_markdown(self, src_uri: str, href: Href) -> str | None:
+        """The body of a generated register page, or ``None`` for any other page."""
+        render = self._registers.get(src_uri)
+        return render(self, href) if render else None
 
     def number_at(self, src_uri: str) -> str | None:
         """The controlled document published at a page, if any."""
@@ -121,8 +127,8 @@ class SitePlan:
         """Title and in-review note before the text, the revision history heading after it.
 
         The card and the history table are generated HTML: they are put in
-        place of the two markers by :meth:`decorate_html`, after the Markdown
-        has been converted, so the Markdown parser never has to walk them.
+        place of the two markers by :meth:`decorate_html` in the finished page,
+        so neither the Markdown parser nor the search indexer walks them.
         """
         status = self.gate.statuses[number]
         parts = [f"# {status.published_document.title}\n", CARD_MARKER + "\n"]
