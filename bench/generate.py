@@ -119,7 +119,8 @@ def documents(rng: random.Random) -> list[Doc]:
         cited = "，".join(f'见 {{{{ doc("{n}") }}}}' for n in related)
         if doc_type == "quality_manual":
             meta["clauses"] = ["4", "5", "6", "7", "8.1", "8.2", "8.4", "8.5", "8.6", "8.7", "9", "10"]
-            meta["exclusions"] = [{"clause": "8.3", "justification": "服务事项由法律法规规定，本局不设计服务。"}]
+            meta["exclusions"] = [{"clause": "8.3",
+                                   "justification": "服务事项由法律法规规定，本局不设计服务。"}]
         if doc_type == "job_responsibility":
             index = int(number[3:])
             role = {1: "局长", 2: "管理者代表", 3: "文件管理员"}.get(index, f"岗位{index:02d}")

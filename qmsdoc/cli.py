@@ -19,6 +19,7 @@ from .errors import QmsdocError
 from .findings import summary
 from .gate import GateResult, run_gate
 from .model import DocType, Right
+from .people import Authorities
 from .revision_history import history_rows
 from .rules import RULES
 
@@ -94,38 +95,39 @@ def rules() -> None:
         click.echo(f"{rule}\n    {text}")
 
 
+def _rights(authorities: Authorities, role: str) -> dict[Right, list[DocType]]:
+    grants = authorities.grants.get(role, {})
+    return {right: sorted(grants.get(right, ()), key=list(DocType).index) for right in Right}
+
+
 @cli.command()
 @root_option
 @click.option("--json", "as_json", is_flag=True)
 def people(root: Path | None, as_json: bool) -> None:
     """列出人员、岗位和各岗位的编制/审核/批准权限。"""
     gate = _gate(root)
-    entries = []
-    for person in gate.register.people:
-        roles = []
-        for term in person.roles:
-            grants = gate.authorities.grants.get(term.role, {})
-            roles.append({
+    if as_json:
+        _print_json([{
+            "name": person.name, "emails": list(person.emails), "department": person.department,
+            "signing_keys": len(person.signing_keys),
+            "roles": [{
                 "role": term.role, "from": term.start.isoformat(),
                 "to": term.end.isoformat() if term.end else None,
                 "source": gate.authorities.sources.get(term.role),
-                **{right.key: sorted(t.key for t in grants.get(right, ())) for right in Right},
-            })
-        entries.append({"name": person.name, "emails": list(person.emails),
-                        "department": person.department,
-                        "signing_keys": len(person.signing_keys), "roles": roles})
-    if as_json:
-        _print_json(entries)
+                **{right.key: [t.key for t in types]
+                   for right, types in _rights(gate.authorities, term.role).items()},
+            } for term in person.roles],
+        } for person in gate.register.people])
         return
-    for entry in entries:
-        click.echo(f"{entry['name']}（{entry['department']}）{', '.join(entry['emails'])}")
-        for role in entry["roles"]:
-            period = f"{role['from']} 起" + (f"至 {role['to']}" if role["to"] else "")
-            click.echo(f"  {role['role']}（{period}，依据 {role['source'] or '无岗位职责'}）")
-            for right in Right:
-                if role[right.key]:
-                    labels = "、".join(DocType.from_key(key).label for key in role[right.key])
-                    click.echo(f"    {right.label}：{labels}")
+    for person in gate.register.people:
+        click.echo(f"{person.name}（{person.department}）{', '.join(person.emails)}")
+        for term in person.roles:
+            period = f"{term.start} 起" + (f"至 {term.end}" if term.end else "")
+            source = gate.authorities.sources.get(term.role) or "无岗位职责"
+            click.echo(f"  {term.role}（{period}，依据 {source}）")
+            for right, types in _rights(gate.authorities, term.role).items():
+                if types:
+                    click.echo(f"    {right.label}：{'、'.join(t.label for t in types)}")
 
 
 @cli.command()

@@ -14,8 +14,8 @@ RULES: dict[str, str] = {
     "schema.no-metadata": "元数据必须写在顶层字段 qms: 之下。",
     "schema.unknown-field": "不认识的字段（常见于拼写错误，如 aproved_by）。",
     "schema.duplicate-field": "同一字段写了两次。",
-    "schema.missing-field": "缺少必填字段（编号、名称、类型、版本、状态、归口部门、生效日期、评审周期、修订说明，"
-                            "以及各类型特有的字段）。",
+    "schema.missing-field": "缺少必填字段（编号、名称、类型、版本、状态、归口部门、生效日期、"
+                            "评审周期、修订说明，以及各类型特有的字段）。",
     "schema.not-allowed": "字段的值不在允许的选项中（如 type、state）。",
     "schema.bad-format": "字段的值格式不对（编号、版本 A/0、日期、条款号、保管期限）。",
     "schema.wrong-type": "字段的值类型不对（如应为列表却写成文字）。",
@@ -36,7 +36,8 @@ RULES: dict[str, str] = {
     "role.duplicate-responsibility": "一个岗位只能有一份岗位职责文件。",
     "clause.unknown": "条款号必须是 GB/T 19001-2016（ISO 9001:2015）中存在的条款。",
     "coverage.no-quality-manual": "必须有一份现行有效的质量手册。",
-    "coverage.clause-not-addressed": "第 4–10 章的每个要求条款都要由现行文件涉及，或在质量手册中写明删减理由。",
+    "coverage.clause-not-addressed": "第 4–10 章的每个要求条款都要由现行文件涉及，"
+                                     "或在质量手册中写明删减理由。",
     "coverage.excluded-but-addressed": "删减的条款不应同时被文件声称涉及。",
     # People and approvals
     "people.missing-register": "必须有人员名册（people.yml）。",
@@ -54,7 +55,8 @@ RULES: dict[str, str] = {
     "approval.bad-signature": "审批提交的签名必须有效。",
     "approval.unregistered-key": "签名密钥必须登记在审批人名下。",
     "approval.unreadable-content": "审批时的文件内容必须能够读取。",
-    "approval.unapproved-change": "批准后的内容又被修改：网站仍显示已批准的文本并注明审批中；--strict 时报错。",
+    "approval.unapproved-change": "批准后的内容又被修改：网站仍显示已批准的文本并注明审批中；"
+                                  "--strict 时报错。",
     "version.not-raised": "每次批准的内容变更都要提高版本号。",
     "version.decreased": "版本号只能升高。",
     "version.skipped": "版本号应逐次升高（A/1 之后是 A/2 或 B/0）。",

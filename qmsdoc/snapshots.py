@@ -67,7 +67,8 @@ class Blobs:
         self._fingerprints: dict[str, str] = {}
         self._snapshots: dict[tuple[str, str], Snapshot | None] = {}
         # The working text is usually the last approved one: parse it once, not twice.
-        self._parsed = {(d.fingerprint, d.path): d for d in working}
+        self._parsed: dict[tuple[str, str], Document | None] = {
+            (d.fingerprint, d.path): d for d in working}
 
     def _text(self, sha: str) -> str:
         return normalise(self.repository.blob_text(sha))

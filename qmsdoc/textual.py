@@ -1,6 +1,7 @@
 """Front matter read as text: the fingerprint, and the plain fields history needs.
 
-The fingerprint of a document's controlled content is its exact text. An approval is bound to this fingerprint. It hashes the document's text as
+The fingerprint of a document's controlled content is its exact text. An
+approval is bound to this fingerprint. It hashes the document's text as
 written — front matter and body — with two parts left out, because recording
 an approval changes them without changing what was approved: the ``approvals``
 block, and whether the ``state`` is draft, in review or effective (withdrawal,

@@ -50,7 +50,8 @@ def test_approve_records_the_approval_in_the_document_and_commits_with_a_trailer
     assert result.exit_code == 0, result.output
     assert "已记录审核：QP-01" in result.output
     text = draft_repo.read(QP01)
-    assert "  approvals:\n    - meaning: review\n      name: 陈代表\n      email: chen@example.gov.cn\n" in text
+    assert ("  approvals:\n    - meaning: review\n      name: 陈代表\n"
+            "      email: chen@example.gov.cn\n") in text
     assert "      role: 管理者代表\n      date: 2024-02-19\n" in text
     assert "state: in_review" in text
     message = draft_repo.git("log", "-1", "--format=%an|%B")
@@ -119,7 +120,8 @@ def test_self_approval_is_refused_and_detected(approved_repo: ManualRepo) -> Non
     assert refused.exit_code == 1
     assert "陈代表 审核了自己编制的修订" in refused.output
     # Forged with a hand-written trailer, the gate still finds it.
-    approved_repo.trailer_commit("Reviewed-by: 陈代表 <chen@example.gov.cn>", person="陈代表", date="2024-05-08")
+    approved_repo.trailer_commit("Reviewed-by: 陈代表 <chen@example.gov.cn>",
+                                 person="陈代表", date="2024-05-08")
     assert "approval.self-approval" in approved_repo.rules()
 
 
@@ -140,7 +142,8 @@ def test_an_unentitled_approver_is_refused_and_detected(approved_repo: ManualRep
     refused = approved_repo.approve("QP-01", person="陈代表", date="2024-05-09")
     assert refused.exit_code == 1
     assert "无权批准程序文件" in refused.output and "局长（JR-01）" in refused.output
-    approved_repo.trailer_commit("Approved-by: 陈代表 <chen@example.gov.cn>", person="陈代表", date="2024-05-09")
+    approved_repo.trailer_commit("Approved-by: 陈代表 <chen@example.gov.cn>",
+                                 person="陈代表", date="2024-05-09")
     gate = approved_repo.gate()
     finding = next(f for f in gate.findings if f.rule == "approval.not-entitled")
     assert finding.is_error
@@ -184,7 +187,8 @@ def test_an_approval_needs_a_review_first(draft_repo: ManualRepo) -> None:
     draft_repo.approve_all(["JR-01", "JR-02", "JR-03"], date="2024-02-10")
     refused = draft_repo.approve("QP-01", person="王局长", date="2024-02-20")
     assert refused.exit_code == 1 and "还没有经过他人有效审核" in refused.output
-    draft_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>", person="王局长", date="2024-02-20")
+    draft_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>",
+                              person="王局长", date="2024-02-20")
     assert "approval.not-reviewed" in draft_repo.rules()
 
 
@@ -196,7 +200,8 @@ def test_version_must_be_raised_and_never_go_down(approved_repo: ManualRepo) -> 
     assert refused.exit_code == 1 and "没有高于现行的 A/0" in refused.output
     approved_repo.trailer_commit("Reviewed-by: 陈代表 <chen@example.gov.cn>", person="陈代表",
                                  date="2024-05-08")
-    approved_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>", person="王局长", date="2024-05-09")
+    approved_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>",
+                                 person="王局长", date="2024-05-09")
     assert "version.not-raised" in approved_repo.rules()
 
 
@@ -206,8 +211,10 @@ def test_version_going_down(approved_repo: ManualRepo) -> None:
     approved_repo.edit(QP01, "每年清点一次", "每季度清点一次")
     approved_repo.edit(QP01, "version: B/0", "version: A/5")
     approved_repo.commit("Revise", paths=(QP01,), date="2024-06-01")
-    approved_repo.trailer_commit("Reviewed-by: 陈代表 <chen@example.gov.cn>", person="陈代表", date="2024-06-02")
-    approved_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>", person="王局长", date="2024-06-03")
+    approved_repo.trailer_commit("Reviewed-by: 陈代表 <chen@example.gov.cn>",
+                                 person="陈代表", date="2024-06-02")
+    approved_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>",
+                                 person="王局长", date="2024-06-03")
     finding = next(f for f in approved_repo.gate().findings if f.rule == "version.decreased")
     assert finding.is_error and finding.message == "版本号倒退：B/0 之后批准的修订是 A/5"
 
@@ -291,7 +298,8 @@ def test_a_job_responsibility_cannot_grant_the_right_to_approve_itself(
 
 def test_unknown_approver(approved_repo: ManualRepo) -> None:
     revise(approved_repo)
-    approved_repo.trailer_commit("Approved-by: 路人 <passer@example.org>", person="路人", date="2024-05-09")
+    approved_repo.trailer_commit("Approved-by: 路人 <passer@example.org>",
+                                 person="路人", date="2024-05-09")
     finding = next(f for f in approved_repo.gate().findings if f.rule == "approval.unknown-person")
     assert "路人 <passer@example.org> 不在人员名册中" in finding.message
     refused = approved_repo.approve("QP-01", person="路人", date="2024-05-09")

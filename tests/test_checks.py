@@ -119,7 +119,8 @@ def test_every_requirement_clause_is_addressed_or_excluded() -> None:
 
 def test_an_exclusion_needs_a_justification_and_covers_the_clause() -> None:
     files = changed("docs/manual/qm-01.md",
-                    "  exclusions:\n  - {clause: '8.3', justification: 服务事项由法律法规规定，本局不设计服务。}\n",
+                    "  exclusions:\n  - {clause: '8.3', justification: "
+                    "服务事项由法律法规规定，本局不设计服务。}\n",
                     "")
     assert rules(check(files)) == ["coverage.clause-not-addressed"]
     short = changed("docs/manual/qm-01.md", "服务事项由法律法规规定，本局不设计服务。", "不适用")

@@ -126,3 +126,8 @@ def test_every_rule_the_code_reports_is_documented() -> None:
     assert used | schema_rules <= set(RULES)
     listing = CliRunner().invoke(cli, ["rules"]).output
     assert all(rule in listing for rule in RULES)
+
+
+def test_the_readme_explains_every_rule() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    assert [rule for rule in RULES if f"`{rule}`" not in readme] == []

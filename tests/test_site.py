@@ -76,7 +76,8 @@ def test_every_document_in_force_and_every_register_is_a_page(built_sample: Path
 
 def test_a_document_page_has_its_card_text_and_history(built_sample: Path) -> None:
     text = page_text(built_sample / "site", "procedures/qp-05")
-    assert "文件编号 QP-05 版本 A/1 状态 现行有效 生效日期 2025-06-01 归口部门 办公室 批准 王建国 2025-05-26" in text
+    assert ("文件编号 QP-05 版本 A/1 状态 现行有效 生效日期 2025-06-01 归口部门 办公室 "
+            "批准 王建国 2025-05-26") in text
     assert "修订记录" in text and "增加内审员独立性要求和远程审核方式" in text
     assert "《质量手册》（QM-01，A/1）" in text
 
