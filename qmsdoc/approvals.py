@@ -38,7 +38,8 @@ class Evidence:
     email: str
     commit: Commit
     index: int  # position of the commit in the file's history
-    snapshot: Snapshot  # the content approved
+    snapshot: Snapshot  # the content approved (shared by texts differing only in records)
+    blob: str  # the file exactly as this commit recorded it
     authors: frozenset[Identity]  # who wrote the revision approved
 
     @property
@@ -106,7 +107,8 @@ def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:
         authors = authors_of.get(snapshot.fingerprint, frozenset()) | chain
         authors_of[snapshot.fingerprint] = authors
         for meaning, (name, email) in signers:
-            evidence.append(Evidence(meaning, name, email, commit, index, snapshot, authors))
+            evidence.append(Evidence(meaning, name, email, commit, index, snapshot, event.blob,
+                                     authors))
         if any(meaning is Right.APPROVE for meaning, _ in signers):
             chain = set()
     return FileEvidence(tuple(evidence), tuple(authoring), tuple(unreadable), authors_of,
@@ -242,6 +244,11 @@ class Revision:
     @property
     def date(self) -> datetime.date:
         return self.approval.evidence.date
+
+    @property
+    def blob(self) -> str:
+        """The text as the approving commit recorded it: what staff read."""
+        return self.approval.evidence.blob
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import html
 import posixpath
 from collections.abc import Callable
 
-from .model import DocType, Document, Right
+from .model import DocType, Document, Right, State
 from .publication import DocumentStatus
 from .revision_history import HistoryRow
 
@@ -32,7 +32,7 @@ def header_card(status: DocumentStatus) -> str:
     cells = [
         ("文件编号", document.number),
         ("版本", str(document.version)),
-        ("状态", document.state.label),
+        ("状态", (State.OBSOLETE if status.withdrawn else State.EFFECTIVE).label),
         ("生效日期", document.effective_date.isoformat()),
         ("归口部门", document.department),
         ("批准", f"{approval.display_name} {published.date.isoformat()}"),

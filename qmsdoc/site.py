@@ -47,11 +47,11 @@ class SitePlan:
         self._uri = {number: self._src_uri(s.working.path) for number, s in gate.statuses.items()}
         self.documents: dict[str, SitePage] = {}
         published = gate.published()
-        gate.repository.read_blobs(s.published.snapshot.blob for s in published if s.published)
+        gate.repository.read_blobs(s.published.blob for s in published if s.published)
         for status in published:
             number = status.working.number
             assert status.published is not None
-            approved_text = gate.repository.blob_text(status.published.snapshot.blob)
+            approved_text = gate.repository.blob_text(status.published.blob)
             self.documents[number] = SitePage(
                 self._uri[number], document_title(status.published_document), approved_text,
                 number)

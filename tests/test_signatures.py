@@ -66,7 +66,7 @@ def test_an_unsigned_approval_does_not_count(signing_repo: SigningRepo) -> None:
     finding = next(f for f in gate.findings if f.rule == "approval.unsigned")
     assert finding.is_error and "没有签名" in finding.message
     assert "按月备份" not in gate.repository.blob_text(
-        gate.statuses["QP-01"].published.snapshot.blob)  # type: ignore[union-attr]
+        gate.statuses["QP-01"].published.blob)  # type: ignore[union-attr]
 
 
 def test_a_key_not_registered_for_the_approver(signing_repo: SigningRepo) -> None:

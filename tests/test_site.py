@@ -84,6 +84,7 @@ def test_a_document_page_has_its_card_text_and_history(built_sample: Path) -> No
 
 def test_a_revision_in_review_leaves_the_approved_text_on_the_site(built_sample: Path) -> None:
     text = page_text(built_sample / "site", "procedures/qp-10")
+    assert "版本 A/0 状态 现行有效" in text
     assert "修订审批中" in text and "现行版本 A/0" in text
     assert "10 个工作日" in text and "7 个工作日 |" not in text
     working = (built_sample / "procedures/qp-10.md").read_text(encoding="utf-8")
