@@ -80,7 +80,7 @@ def history_table(rows: list[HistoryRow]) -> str:
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
                     + f"<td>{commit}</td></tr>")
     head = "".join(f"<th>{label}</th>" for label in header)
-    return ('<div class="qms-history md-typeset__table" data-search-exclude><table>'
+    return ('<div class="qms-history" data-search-exclude><table>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>\n")
 
 
