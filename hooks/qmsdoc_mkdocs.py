@@ -68,7 +68,7 @@ def on_pre_build(config: MkDocsConfig) -> None:
         listed = "\n".join(f.format() for f in gate.errors)
         raise PluginError(f"qmsdoc 检查发现 {len(gate.errors)} 个错误，网站没有生成：\n{listed}")
     docs_dir = Path(config.docs_dir).resolve().relative_to(root.resolve()).as_posix()
-    _build.plan = SitePlan(gate, docs_dir)
+    _build.plan = SitePlan(gate, docs_dir, preview=_build.command == "serve")
     gate.repository.forget_blobs()  # the plan holds the texts it publishes
 
 

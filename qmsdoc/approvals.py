@@ -96,7 +96,9 @@ def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:
                 chain.add(author)
                 authoring.append((index, commit))
             continue
-        snapshot = blobs.snapshot(event.blob, event.path) if event.blob else None
+        if event.blob is None:
+            continue  # the commit removed the file: there is no text to approve
+        snapshot = blobs.snapshot(event.blob, event.path)
         if snapshot is None:
             unreadable.append((index, event))
             continue

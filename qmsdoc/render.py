@@ -6,7 +6,7 @@ import html
 import posixpath
 from collections.abc import Callable
 
-from .model import DocType, Document, Right, State
+from .model import DocType, Document, Right
 from .publication import DocumentStatus
 from .revision_history import HistoryRow
 
@@ -23,19 +23,15 @@ def clause_anchor(number: str) -> str:
     return "iso-" + number.replace(".", "-")
 
 
-def header_card(status: DocumentStatus) -> str:
+def header_card(document: Document, state: str, approved: str) -> str:
     """The card above each document: number, version, state, dates, owner, approval."""
-    published = status.published
-    assert published is not None
-    document = status.published_document
-    approval = published.approval
     cells = [
         ("文件编号", document.number),
         ("版本", str(document.version)),
-        ("状态", (State.OBSOLETE if status.withdrawn else State.EFFECTIVE).label),
+        ("状态", state),
         ("生效日期", document.effective_date.isoformat()),
         ("归口部门", document.department),
-        ("批准", f"{approval.display_name} {published.date.isoformat()}"),
+        ("批准", approved),
     ]
     if document.type is DocType.RECORD_TEMPLATE:
         cells += [("保管部门", document.keeper or ""), ("保管期限", document.retention or "")]
@@ -51,6 +47,12 @@ def header_card(status: DocumentStatus) -> str:
     return (f'<div class="qms-card" data-search-exclude>{items}</div>\n'
             '<p class="qms-print-note" data-search-exclude>本打印件为非受控副本，仅供参考；'
             "现行版本以内网发布的为准。</p>\n")
+
+
+def preview_note() -> str:
+    return ('!!! danger "预览：工作稿"\n'
+            "    这是工作区中的文字，包括尚未提交、尚未批准的修改，只供编制和审核时预览；"
+            "员工看到的是发布的网站。\n")
 
 
 def in_review_note(status: DocumentStatus) -> str:

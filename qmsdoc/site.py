@@ -16,7 +16,8 @@ from typing import Any
 from . import registers
 from .gate import GateResult
 from .loader import MACRO_RE
-from .model import DocType
+from .model import DocType, Document, State
+from .publication import DocumentStatus
 from .render import (
     Href,
     clause_anchor,
@@ -24,6 +25,7 @@ from .render import (
     header_card,
     history_table,
     in_review_note,
+    preview_note,
     relative_link,
 )
 from .revision_history import history_rows
@@ -41,24 +43,41 @@ class SitePage:
 
 
 class SitePlan:
-    def __init__(self, gate: GateResult, docs_dir: str) -> None:
+    """The pages of the staff site; with ``preview``, of the authors' preview instead.
+
+    The preview (``mkdocs serve``) shows every document as it is in the working
+    tree, drafts included, each marked as a working text.
+    """
+
+    def __init__(self, gate: GateResult, docs_dir: str, preview: bool = False) -> None:
         self.gate = gate
+        self.preview = preview
         self.docs_dir = PurePosixPath(docs_dir)
         self._uri = {number: self._src_uri(s.working.path) for number, s in gate.statuses.items()}
         self.documents: dict[str, SitePage] = {}
-        published = gate.published()
-        gate.repository.read_blobs(s.published.blob for s in published if s.published)
-        for status in published:
+        shown = list(gate.statuses.values()) if preview else gate.published()
+        if not preview:
+            gate.repository.read_blobs(s.published.blob for s in shown if s.published)
+        for status in shown:
             number = status.working.number
-            assert status.published is not None
-            approved_text = gate.repository.blob_text(status.published.blob)
-            self.documents[number] = SitePage(
-                self._uri[number], document_title(status.published_document), approved_text,
-                number)
+            self.documents[number] = SitePage(self._uri[number],
+                                              document_title(self._shown(number)),
+                                              self._text(status), number)
         self._numbers_by_uri = {page.src_uri: number for number, page in self.documents.items()}
         self._registers = {uri: render for uri, _, render in registers.pages()}
         self.generated = [SitePage(uri, title, registers.stub(title))
                           for uri, title, _ in registers.pages()]
+
+    def _shown(self, number: str) -> Document:
+        """The document whose text and metadata the page shows."""
+        status = self.gate.statuses[number]
+        return status.working if self.preview else status.published_document
+
+    def _text(self, status: DocumentStatus) -> str:
+        if self.preview:
+            return (self.gate.settings.root / status.working.path).read_text(encoding="utf-8")
+        assert status.published is not None
+        return self.gate.repository.blob_text(status.published.blob)
 
     def _src_uri(self, path: str) -> str:
         """Where a document lives in the site: under the docs folder, or as in the repo."""
@@ -92,10 +111,10 @@ class SitePlan:
         status = self.gate.statuses.get(number)
         if status is None:
             return f"{number}（不存在）"
-        if status.published is None or not status.in_force:
+        if number not in self.documents:
             state = "已作废" if status.withdrawn else "未生效"
             return f"《{status.working.title}》（{number}，{state}）"
-        document = status.published_document
+        document = self._shown(number)
         text = f"《{document.title}》（{number}，{document.version}）"
         return f'<a href="{html.escape(href(self._uri[number]))}">{html.escape(text)}</a>'
 
@@ -131,17 +150,27 @@ class SitePlan:
         so neither the Markdown parser nor the search indexer walks them.
         """
         status = self.gate.statuses[number]
-        parts = [f"# {status.published_document.title}\n", CARD_MARKER + "\n"]
-        if status.pending:
+        parts = [f"# {self._shown(number).title}\n", CARD_MARKER + "\n"]
+        if self.preview:
+            parts.append(preview_note())
+        elif status.pending:
             parts.append(in_review_note(status))
         parts += [markdown.strip("\n") + "\n", "## 修订记录\n", HISTORY_MARKER + "\n"]
         return "\n".join(parts)
 
     def decorate_html(self, number: str, html: str) -> str:
         status = self.gate.statuses[number]
+        published = status.published
+        approved = f"{published.approval.display_name} {published.date}" if published else "—"
+        if self.preview:
+            state = status.working.state.label + ("（未批准）" if status.pending else "")
+            if status.pending:
+                approved = "—"
+        else:
+            state = (State.OBSOLETE if status.withdrawn else State.EFFECTIVE).label
+        card = header_card(self._shown(number), state, approved)
         rows = history_rows(status, self.gate.register)
-        return html.replace(CARD_MARKER, header_card(status), 1).replace(
-            HISTORY_MARKER, history_table(rows), 1)
+        return html.replace(CARD_MARKER, card, 1).replace(HISTORY_MARKER, history_table(rows), 1)
 
     def nav(self, other_pages: list[str]) -> list[Any]:
         """Navigation by document type, then the generated registers."""

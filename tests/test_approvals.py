@@ -321,3 +321,18 @@ def test_periodic_review_keeps_a_document_current(approved_repo: ManualRepo) -> 
     assert result.exit_code == 0, result.output
     found = [f for f in approved_repo.gate(today=late).findings if f.rule == "review.overdue"]
     assert "QP-01" not in {f.document for f in found}
+
+
+def test_the_authors_preview_shows_the_working_text_of_every_document(
+        approved_repo: ManualRepo) -> None:
+    revise(approved_repo)
+    approved_repo.write("procedures/qp-02.md", approved_repo.read(QP01).replace(
+        "QP-01", "QP-02").replace("state: in_review", "state: draft"))
+    approved_repo.commit("Draft QP-02", date="2024-05-07")
+    gate = approved_repo.gate()
+    preview = SitePlan(gate, "docs", preview=True)
+    assert "每年清点一次" in preview.documents["QP-01"].markdown
+    assert "QP-02" in preview.documents  # drafts too
+    page = preview.decorate_html("QP-01", preview.decorate_markdown("QP-01", "正文"))
+    assert "预览：工作稿" in page and "审批中（未批准）" in page
+    assert "QP-02" not in SitePlan(gate, "docs").documents  # never on the staff site
