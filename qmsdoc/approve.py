@@ -199,6 +199,6 @@ def record_approval(text: str, record: dict[str, str], fingerprint: str,
 
 def _scalar(value: str) -> str:
     """A YAML scalar that reads back as the same text."""
-    plain = re.fullmatch(r"[\w@.\-:/+\u4e00-\u9fff·]+", value) and not re.fullmatch(
+    plain = re.fullmatch(r"\w[\w@.\-:/+·]*", value) and not re.fullmatch(
         r"\d+(\.\d+)?|true|false|null|yes|no|on|off", value, re.IGNORECASE)
     return value if plain else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
