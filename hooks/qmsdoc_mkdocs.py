@@ -35,6 +35,7 @@ class _Build:
         self.command = command
         self.plan: SitePlan | None = None
         self.site_dir: Path | None = None  # the published site, when building into staging
+        self.finished = False  # every page written and no error (strict warnings count later)
 
 
 _build = _Build("build")
@@ -116,21 +117,27 @@ def on_page_context(context: TemplateContext, page: Page, config: MkDocsConfig,
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    if _build.site_dir is None:
-        return
-    staging = Path(config.site_dir)
-    previous = _build.site_dir.with_name(_build.site_dir.name + ".previous")
-    shutil.rmtree(previous, ignore_errors=True)
-    if _build.site_dir.exists():
-        _build.site_dir.rename(previous)
-    staging.rename(_build.site_dir)
-    shutil.rmtree(previous, ignore_errors=True)
-    config.site_dir = str(_build.site_dir)
+    _build.finished = True
 
 
 def on_build_error(error: Exception) -> None:
+    # Also after on_post_build: --strict aborts on warnings only once every page is written.
+    _build.finished = False
     if _build.site_dir is not None:
         shutil.rmtree(_staging(_build.site_dir), ignore_errors=True)
+
+
+def on_shutdown() -> None:
+    """Replace the published site with the staged one, if the build succeeded."""
+    site_dir = _build.site_dir
+    if site_dir is None or not _build.finished:
+        return
+    previous = site_dir.with_name(site_dir.name + ".previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if site_dir.exists():
+        site_dir.rename(previous)
+    _staging(site_dir).rename(site_dir)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def _staging(site_dir: Path) -> Path:

@@ -45,9 +45,6 @@ class ClauseCatalogue:
     def children(self, number: str | None) -> list[Clause]:
         return self._children.get(number, [])
 
-    def requirement_sections(self) -> list[Clause]:
-        return [c for c in self.children(None) if c.number in REQUIREMENT_SECTIONS]
-
     def ancestors(self, number: str) -> Iterator[str]:
         """The clause itself, then its parent, up to its section."""
         clause = self.get(number)

@@ -84,7 +84,6 @@ class History:
 
     events: dict[str, list[FileEvent]] = field(default_factory=dict)
     """Per current path, the commits that touched the file, oldest first."""
-    commit_count: int = 0
 
 
 class GitRepository:
@@ -263,4 +262,4 @@ def _follow(records: list[_Record], current_paths: Iterable[str]) -> History:
                 alias.pop(path, None)
     for path_events in events.values():
         path_events.reverse()
-    return History(events, len(records))
+    return History(events)

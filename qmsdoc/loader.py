@@ -27,6 +27,7 @@ from .model import (
     Right,
     State,
     Version,
+    repeats,
 )
 from .schema import is_valid, validate_document
 from .textual import drop_approvals, fingerprint
@@ -209,13 +210,10 @@ def load_manual(settings: Settings) -> LoadResult:
 
 
 def duplicate_numbers(documents: list[Document]) -> Iterator[Finding]:
-    first: dict[str, Document] = {}
-    for document in sorted(documents, key=lambda d: d.path):
-        if document.number in first:
-            yield Finding("document.duplicate-number", Severity.ERROR, document.path,
-                          document.line_of("number"),
-                          f"文件编号 {document.number} 已被 {first[document.number].path} 使用",
-                          "每个文件编号只能用于一个文件：给其中一个换一个未用过的编号",
-                          document.number)
-        else:
-            first[document.number] = document
+    ordered = sorted(documents, key=lambda d: d.path)
+    for document, first in repeats(ordered, lambda d: d.number):
+        yield Finding("document.duplicate-number", Severity.ERROR, document.path,
+                      document.line_of("number"),
+                      f"文件编号 {document.number} 已被 {first.path} 使用",
+                      "每个文件编号只能用于一个文件：给其中一个换一个未用过的编号",
+                      document.number)

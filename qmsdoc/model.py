@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime
 import enum
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 
 class DocType(enum.Enum):
@@ -181,6 +182,22 @@ class Document:
                 yield citation.target, citation.line
 
 
+T = TypeVar("T")
+
+
+def repeats(items: Iterable[T], key: Callable[[T], str | None]) -> Iterator[tuple[T, T]]:
+    """Each item whose key an earlier item already has, with that earlier item."""
+    first: dict[str, T] = {}
+    for item in items:
+        value = key(item)
+        if value is None:
+            continue
+        if value in first:
+            yield item, first[value]
+        else:
+            first[value] = item
+
+
 class Manual:
     """All controlled documents of a repository, sorted by path."""
 
@@ -199,6 +216,3 @@ class Manual:
 
     def __iter__(self) -> Iterator[Document]:
         return iter(self.documents)
-
-    def __len__(self) -> int:
-        return len(self.documents)

@@ -67,10 +67,6 @@ class Person:
     def roles_on(self, day: datetime.date) -> list[str]:
         return [term.role for term in self.roles if term.covers(day)]
 
-    @property
-    def label(self) -> str:
-        return f"{self.name} <{self.emails[0]}>"
-
 
 class Register:
     """The people register with look-ups by e-mail (case-insensitive)."""

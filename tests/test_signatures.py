@@ -53,11 +53,16 @@ def test_signed_approvals_by_registered_keys_pass(signing_repo: SigningRepo) -> 
     assert signing_repo.gate().findings == []
 
 
+def revise(repo: SigningRepo) -> None:
+    """李文管 writes revision A/1 of QP-01."""
+    repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
+    repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    repo.commit("Revise", date="2024-05-01")
+
+
 def test_an_unsigned_approval_does_not_count(signing_repo: SigningRepo) -> None:
     signing_repo.keys = {}  # nobody signs any more
-    signing_repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
-    signing_repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
-    signing_repo.commit("Revise", date="2024-05-01")
+    revise(signing_repo)
     signing_repo.trailer_commit("Reviewed-by: 陈代表 <chen@example.gov.cn>", person="陈代表",
                                 date="2024-05-02")
     signing_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>", person="王局长",
@@ -71,9 +76,7 @@ def test_an_unsigned_approval_does_not_count(signing_repo: SigningRepo) -> None:
 
 def test_a_key_not_registered_for_the_approver(signing_repo: SigningRepo) -> None:
     signing_repo.keys["王局长"] = signing_repo.keys["外人"]
-    signing_repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
-    signing_repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
-    signing_repo.commit("Revise", date="2024-05-01")
+    revise(signing_repo)
     signing_repo.approve_all(["QP-01"], date="2024-05-03")
     finding = next(f for f in signing_repo.gate().findings if f.rule == "approval.unregistered-key")
     assert "没有登记在 王局长 名下" in finding.message and "SHA256:" in finding.message
@@ -81,17 +84,13 @@ def test_a_key_not_registered_for_the_approver(signing_repo: SigningRepo) -> Non
 
 def test_another_persons_key_does_not_sign_for_the_approver(signing_repo: SigningRepo) -> None:
     signing_repo.keys["王局长"] = signing_repo.keys["陈代表"]
-    signing_repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
-    signing_repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
-    signing_repo.commit("Revise", date="2024-05-01")
+    revise(signing_repo)
     signing_repo.approve_all(["QP-01"], date="2024-05-03")
     assert "approval.unregistered-key" in signing_repo.rules()
 
 
 def test_a_tampered_signed_commit_has_a_bad_signature(signing_repo: SigningRepo) -> None:
-    signing_repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
-    signing_repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
-    signing_repo.commit("Revise", date="2024-05-01")
+    revise(signing_repo)
     signing_repo.approve_all(["QP-01"], date="2024-05-03")
     raw = signing_repo.git("cat-file", "commit", "HEAD")
     forged = raw.replace("Approve QP-01 A/1", "Approve QP-01 A/1 (edited)")

@@ -151,6 +151,20 @@ def test_a_broken_copy_builds_no_site_and_keeps_the_published_one(built_sample: 
     assert not (root / "site").exists()
 
 
+def test_a_build_aborted_by_a_warning_keeps_the_published_site(built_sample: Path,
+                                                                tmp_path: Path) -> None:
+    root = tmp_path / "warning"
+    shutil.copytree(built_sample, root)
+    published = (root / "site/index.html").read_bytes()
+    index = root / "docs/index.md"
+    index.write_text(index.read_text(encoding="utf-8") + "\n见[不存在的页](missing.md)。\n",
+                     encoding="utf-8")
+    result = mkdocs_build(root)  # mkdocs.yml is strict: the broken link aborts the build
+    assert result.returncode != 0 and "missing.md" in result.stdout + result.stderr
+    assert (root / "site/index.html").read_bytes() == published
+    assert not (root / "site.staging").exists()
+
+
 def test_strict_builds_refuse_unapproved_text(built_sample: Path, tmp_path: Path) -> None:
     root = tmp_path / "strict"
     shutil.copytree(built_sample, root)

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterator
 
 from ..findings import Finding, Severity
-from ..model import DocType, Document, State
+from ..model import DocType, State, repeats
 from .context import CheckContext
 
 PRODUCERS = (DocType.PROCEDURE, DocType.WORK_INSTRUCTION)
@@ -128,19 +128,13 @@ def one_responsibility_per_role(context: CheckContext) -> Iterator[Finding]:
     Bad: JR-03 and JR-10 both say ``role: 文件管理员``.
     Good: one of them is merged into the other, or made obsolete.
     """
-    first: dict[str, Document] = {}
-    for document in context.manual.of_type(DocType.JOB_RESPONSIBILITY):
-        if not document.role or document.state is State.OBSOLETE:
-            continue
-        if document.role in first:
-            yield Finding(
-                "role.duplicate-responsibility", Severity.ERROR, document.path,
-                document.line_of("role"),
-                f"岗位“{document.role}”已由 {first[document.role].label} 描述",
-                "一个岗位只保留一份岗位职责：合并两份文件，或把其中一份作废",
-                document.number)
-        else:
-            first[document.role] = document
+    current = [d for d in context.manual.of_type(DocType.JOB_RESPONSIBILITY)
+               if d.state is not State.OBSOLETE]
+    for document, first in repeats(current, lambda d: d.role):
+        yield Finding(
+            "role.duplicate-responsibility", Severity.ERROR, document.path,
+            document.line_of("role"), f"岗位“{document.role}”已由 {first.label} 描述",
+            "一个岗位只保留一份岗位职责：合并两份文件，或把其中一份作废", document.number)
 
 
 CHECKS = (
