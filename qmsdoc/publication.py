@@ -87,7 +87,7 @@ def publication_findings(status: DocumentStatus, strict: bool) -> Iterator[Findi
     declared = working.state in (State.DRAFT, State.IN_REVIEW)
     if declared and not strict:
         return
-    changes = [f"{c.describe()}" for c in status.later_commits]
+    changes = [c.describe() for c in status.later_commits]
     if status.uncommitted:
         changes.append("工作区中未提交的修改")
     by = "；".join(changes) or "批准后的修改"

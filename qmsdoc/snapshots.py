@@ -22,7 +22,6 @@ from .textual import fingerprint, plain_fields
 FACTS = ("number", "type", "version", "state", "effective_date", "change_summary")
 
 
-
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """A document as it was in one commit."""
