@@ -139,10 +139,9 @@ class Judged:
 class Judge:
     """What approvals are judged against.
 
-    ``authorities_for`` answers the authorities in force for a piece of
-    evidence: the ones stated in the job responsibilities, except that a change
-    to a job responsibility is judged under its previous approved revision (so
-    no revision can grant the right to approve itself).
+    ``authorities_for`` answers the authorities a piece of evidence is judged
+    under: the job responsibilities as approved before it (see
+    :mod:`qmsdoc.entitlement`).
     """
 
     register: Register

@@ -131,7 +131,7 @@ def _refuse_unless_approvable(gate: GateResult, number: str, meaning: Right, per
     # Judge the approval this would record, by the same rules the gate applies.
     hypothetical = Evidence(
         meaning, person.name, me.email,
-        Commit("0" * 40, (), me.name, me.email, me.when, "", ()), -1, Snapshot.of(document), "",
+        Commit.pending(me.name, me.email, me.when), -1, Snapshot.of(document), "",
         status.authors)
     chosen = () if role is None else (
         ApprovalRecord(meaning, person.name, me.email, role, me.when.date(), document.fingerprint, 0),)

@@ -14,8 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .approvals import (
-    Evidence,
-    FileEvidence,
     Judge,
     approval_signers,
     approve_revisions,
@@ -25,10 +23,11 @@ from .approvals import (
 from .checks import CheckContext, run_checks
 from .clauses import ClauseCatalogue, load_catalogue
 from .config import Settings
+from .entitlement import AuthorityTimeline, settle_timeline
 from .findings import Finding, Severity, sorted_findings
 from .history import GitRepository, read_history
 from .loader import load_manual, read_text, template_findings
-from .model import DocType, Document, Manual, Right, State
+from .model import DocType, Manual, State
 from .people import Authorities, Register, load_register, unknown_roles
 from .publication import DocumentStatus, later_commits, publication_findings
 from .signatures import verify
@@ -84,10 +83,13 @@ def run_gate(settings: Settings, *, strict: bool = False,
     if settings.require_signatures:
         signatures = verify(repository, (e.commit.sha for f in evidence.values()
                                          for e in f.evidence), register)
-    claimed = _claimed_responsibilities(manual, evidence)
-    authorities = Authorities.from_documents(claimed.values())
-    judge = Judge(register, lambda e: _authorities_for(e, claimed, manual, evidence, authorities),
-                  signatures, settings.require_review)
+
+    def judge_with(timeline: AuthorityTimeline) -> Judge:
+        return Judge(register, timeline.for_evidence, signatures, settings.require_review)
+
+    timeline = settle_timeline(
+        ((d, evidence[d.number]) for d in manual.of_type(DocType.JOB_RESPONSIBILITY)), judge_with)
+    judge = judge_with(timeline)
 
     statuses: dict[str, DocumentStatus] = {}
     for document in manual:
@@ -108,8 +110,8 @@ def run_gate(settings: Settings, *, strict: bool = False,
     clauses = load_catalogue()
     findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
                                         loaded.unreadable_numbers))
-    return GateResult(settings, repository, clauses, register, authorities, judge, manual, statuses,
-                      sorted_findings(findings))
+    return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
+                      statuses, sorted_findings(findings))
 
 
 def _unreadable_in_force(status: DocumentStatus) -> Iterable[Finding]:
@@ -154,41 +156,6 @@ def _page_templates(settings: Settings) -> Iterable[Finding]:
         yield from problems
         if text is not None:
             yield from template_findings(path, text, 1)
-
-
-def _claimed_responsibilities(manual: Manual,
-                              evidence: dict[str, FileEvidence]) -> dict[str, Document]:
-    """Each job responsibility as last approved (judged afterwards, like every approval)."""
-    claimed = {}
-    for document in manual.of_type(DocType.JOB_RESPONSIBILITY):
-        approved = [e.snapshot.document for e in evidence[document.number].evidence
-                    if e.meaning is Right.APPROVE]
-        if approved and approved[-1] is not None:
-            claimed[document.number] = approved[-1]
-    return claimed
-
-
-def _authorities_for(evidence: Evidence, claimed: dict[str, Document], manual: Manual,
-                     by_number: dict[str, FileEvidence], current: Authorities) -> Authorities:
-    """Authorities for judging one approval.
-
-    Most documents are judged under the job responsibilities as last approved.
-    A change to a job responsibility is judged under that document's previous
-    approved text, so that no revision grants the right to approve itself. When
-    the job responsibilities are first set up, those never approved yet count
-    with their proposed text, so that the first set can be reviewed and approved.
-    """
-    snapshot = evidence.snapshot
-    if snapshot.type is not DocType.JOB_RESPONSIBILITY or snapshot.document is None:
-        return current
-    history = by_number.get(snapshot.number)
-    earlier = [e.snapshot.document for e in (history.evidence if history else ())
-               if e.meaning is Right.APPROVE and e.index < evidence.index
-               and e.snapshot.fingerprint != snapshot.fingerprint]
-    basis = {d.number: d for d in manual.of_type(DocType.JOB_RESPONSIBILITY)}
-    basis.update(claimed)
-    basis[snapshot.number] = earlier[-1] or snapshot.document if earlier else snapshot.document
-    return Authorities.from_documents(basis.values())
 
 
 def _in_force(statuses: dict[str, DocumentStatus]) -> frozenset[str]:

@@ -14,6 +14,7 @@ import datetime
 import functools
 import re
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,12 @@ class Commit:
     date: datetime.datetime
     subject: str
     trailers: tuple[tuple[str, str], ...]
+    sequence: int  # position in history, oldest first: a parent always comes before its child
+
+    @classmethod
+    def pending(cls, name: str, email: str, when: datetime.datetime) -> Commit:
+        """The commit about to be made, after everything in history."""
+        return cls("0" * 40, (), name, email, when, "", (), sys.maxsize)
 
     @property
     def short(self) -> str:
@@ -192,14 +199,15 @@ class GitRepository:
 
 def read_history(log: str, current_paths: Iterable[str]) -> History:
     """Each current file's commits, following it back through renames."""
-    commits = [_parse_record(record) for record in log.split("\x1e")[1:]]
+    records = log.split("\x1e")[1:]  # newest first
+    commits = [_parse_record(record, len(records) - index) for index, record in enumerate(records)]
     return _follow(commits, current_paths)
 
 
 _Record = tuple[Commit, list[tuple[str, str, str | None, str | None, str | None]]]
 
 
-def _parse_record(record: str) -> _Record:
+def _parse_record(record: str, sequence: int) -> _Record:
     header, _, raw = record.partition("\0")
     sha, parents, name, email, date, subject, trailers = header.split("\x1f")
     commit = Commit(
@@ -213,6 +221,7 @@ def _parse_record(record: str) -> _Record:
             (key.strip(), value.strip())
             for key, _, value in (t.partition(":") for t in trailers.split("\x1d") if t)
         ),
+        sequence=sequence,
     )
     changes = []
     tokens = raw.lstrip("\n").split("\0")

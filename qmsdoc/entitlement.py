@@ -1,0 +1,81 @@
+"""Which authorities judge an approval: the job responsibilities as approved before it.
+
+The rights to review and approve come from the job responsibilities (岗位职责),
+and those are revised over time. Each approval is judged under the texts whose
+approval came before it in history: a later revision neither grants a right
+retroactively nor takes away one held when the approval was given. A revision
+of a job responsibility is judged the same way, under the approved texts
+before it, so no revision can grant the right to approve itself. Only while
+none has been approved yet — when the system is first set up — do the
+proposed texts count, so that the first set can be reviewed and approved.
+
+Only valid approvals of job responsibilities state authority, and their
+validity depends on the authority before them: :func:`settle_timeline` judges
+them until no more drop out.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable
+
+from .approvals import Evidence, FileEvidence, Judge, approve_revisions
+from .model import DocType, Document, Right
+from .people import Authorities
+
+
+class AuthorityTimeline:
+    """The authorities in force at each point of history."""
+
+    def __init__(self, proposed: Iterable[Document], approvals: Iterable[Evidence]) -> None:
+        self._proposed = {d.number: d for d in proposed}
+        self._approvals = sorted(approvals, key=lambda e: e.commit.sequence)
+        self._sequences = [e.commit.sequence for e in self._approvals]
+        self._after: dict[int, Authorities] = {}
+
+    @property
+    def current(self) -> Authorities:
+        """The authorities now: every approval so far counts."""
+        return self._after_first(len(self._approvals))
+
+    def for_evidence(self, evidence: Evidence) -> Authorities:
+        """The authorities an approval or review is judged under."""
+        before = bisect.bisect_left(self._sequences, evidence.commit.sequence)
+        snapshot = evidence.snapshot
+        if before == 0 and snapshot.type is DocType.JOB_RESPONSIBILITY and snapshot.document:
+            setting_up = dict(self._proposed)
+            setting_up[snapshot.number] = snapshot.document
+            return Authorities.from_documents(setting_up.values())
+        return self._after_first(before)
+
+    def _after_first(self, count: int) -> Authorities:
+        """The authorities the first ``count`` approvals state (each replacing its predecessor)."""
+        if count not in self._after:
+            latest = {e.snapshot.number: e.snapshot.document for e in self._approvals[:count]}
+            self._after[count] = Authorities.from_documents(d for d in latest.values() if d)
+        return self._after[count]
+
+
+def settle_timeline(responsibilities: Iterable[tuple[Document, FileEvidence]],
+                    judge_with: Callable[[AuthorityTimeline], Judge]) -> AuthorityTimeline:
+    """The timeline built from the job responsibilities' valid approvals.
+
+    Starts from every approval git records and judges them under the timeline
+    they make; an invalid one is dropped, which may invalidate later ones that
+    relied on it, until the set no longer shrinks.
+    """
+    files = list(responsibilities)
+    proposed = [document for document, _ in files]
+    counted = [e for _, file in files for e in file.evidence
+               if e.meaning is Right.APPROVE and e.snapshot.document is not None]
+    while True:
+        timeline = AuthorityTimeline(proposed, counted)
+        judge = judge_with(timeline)
+        valid = {id(j.evidence) for document, file in files
+                 for j in approve_revisions(file, judge, document.approvals, document.path,
+                                            document.number).judged
+                 if j.valid and j.evidence.meaning is Right.APPROVE}
+        still = [e for e in counted if id(e) in valid]
+        if len(still) == len(counted):
+            return timeline
+        counted = still
