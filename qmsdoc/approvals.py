@@ -206,20 +206,26 @@ class Judge:
     def _signature(self, evidence: Evidence, person: Person) -> list[tuple[str, str, str]]:
         if self.signatures is None:
             return []
-        signature = self.signatures.get(evidence.commit.sha)
-        where = evidence.commit.describe()
-        if signature is None or not signature.is_signed:
-            return [("approval.unsigned", f"{where} 没有签名，按配置不能作为{evidence.meaning.label}",
-                     "用 qmsdoc approve 重新审批（已配置签名时它会签名提交）")]
-        if signature.status in BAD:
-            return [("approval.bad-signature", f"{where} 的签名无效：{signature.describe()}",
-                     "用本人登记的密钥重新审批")]
-        if not signature.belongs_to(person):
-            return [("approval.unregistered-key",
-                     f"{where} 的签名密钥（{signature.fingerprint or '未知'}）"
-                     f"没有登记在 {person.name} 名下",
-                     f"把该公钥加入人员名册中 {person.name} 的 signing_keys，或用已登记的密钥重新审批")]
-        return []
+        return signature_problems(self.signatures.get(evidence.commit.sha), evidence.commit,
+                                  person, evidence.meaning)
+
+
+def signature_problems(signature: Signature | None, commit: Commit, person: Person,
+                       meaning: Right) -> list[tuple[str, str, str]]:
+    """Why a commit's signature does not prove that this person approved (none: it does)."""
+    where = commit.describe()
+    if signature is None or not signature.is_signed:
+        return [("approval.unsigned", f"{where} 没有签名，按配置不能作为{meaning.label}",
+                 "用 qmsdoc approve 重新审批（已配置签名时它会签名提交）")]
+    if signature.status in BAD:
+        return [("approval.bad-signature", f"{where} 的签名无效：{signature.describe()}",
+                 "用本人登记的密钥重新审批")]
+    if not signature.belongs_to(person):
+        return [("approval.unregistered-key",
+                 f"{where} 的签名密钥（{signature.fingerprint or '未知'}）"
+                 f"没有登记在 {person.name} 名下",
+                 f"把该公钥加入人员名册中 {person.name} 的 signing_keys，或用已登记的密钥重新审批")]
+    return []
 
 
 def _not_entitled(authorities: Authorities, who: str, what: str, role: str,

@@ -104,7 +104,7 @@ def _rights(authorities: Authorities, role: str) -> dict[Right, list[DocType]]:
 @root_option
 @click.option("--json", "as_json", is_flag=True)
 def people(root: Path | None, as_json: bool) -> None:
-    """列出人员、岗位和各岗位的编制/审核/批准权限。"""
+    """列出人员、岗位和各岗位的编制/审核/批准权限（按已批准的人员名册）。"""
     gate = _gate(root)
     if as_json:
         _print_json([{
@@ -119,6 +119,9 @@ def people(root: Path | None, as_json: bool) -> None:
             } for term in person.roles],
         } for person in gate.register.people])
         return
+    for finding in gate.findings:
+        if finding.rule == "governance.unapproved-change" and finding.path == gate.register.path:
+            click.echo(f"注意：{finding.message}\n", err=True)
     for person in gate.register.people:
         click.echo(f"{person.name}（{person.department}）{', '.join(person.emails)}")
         for term in person.roles:

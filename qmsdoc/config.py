@@ -46,9 +46,16 @@ def load_settings(root: Path) -> Settings:
     """Read ``qmsdoc.yml``; a missing or broken file stops the run."""
     path = root / CONFIG_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise QmsdocError(f"{path} 不存在：在仓库根目录创建 {CONFIG_FILE}（见 README）") from None
+    return parse_settings(root, text)
+
+
+def parse_settings(root: Path, text: str) -> Settings:
+    """Settings from the text of ``qmsdoc.yml`` (the working file or a version in git)."""
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise QmsdocError(f"{CONFIG_FILE} 无法读取：{error}") from None
     problems = _SCHEMA.errors(data or {})

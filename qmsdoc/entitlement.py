@@ -34,9 +34,26 @@ class AuthorityTimeline:
         self._after: dict[int, Authorities] = {}
 
     @property
+    def approvals(self) -> tuple[Evidence, ...]:
+        return tuple(self._approvals)
+
+    @property
     def current(self) -> Authorities:
         """The authorities now: every approval so far counts."""
         return self._after_first(len(self._approvals))
+
+    @classmethod
+    def claimed(cls, responsibilities: Iterable[tuple[Document, FileEvidence]]
+                ) -> AuthorityTimeline:
+        """The timeline of every approval git records, before any is judged."""
+        files = list(responsibilities)
+        return cls((document for document, _ in files),
+                   (e for _, file in files for e in file.evidence
+                    if e.meaning is Right.APPROVE and e.snapshot.document is not None))
+
+    def at(self, sequence: int) -> Authorities:
+        """The authorities stated by the approvals before this point of history."""
+        return self._after_first(bisect.bisect_left(self._sequences, sequence))
 
     def for_evidence(self, evidence: Evidence) -> Authorities:
         """The authorities an approval or review is judged under."""
@@ -66,8 +83,7 @@ def settle_timeline(responsibilities: Iterable[tuple[Document, FileEvidence]],
     """
     files = list(responsibilities)
     proposed = [document for document, _ in files]
-    counted = [e for _, file in files for e in file.evidence
-               if e.meaning is Right.APPROVE and e.snapshot.document is not None]
+    counted = list(AuthorityTimeline.claimed(files).approvals)
     while True:
         timeline = AuthorityTimeline(proposed, counted)
         judge = judge_with(timeline)

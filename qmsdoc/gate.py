@@ -22,9 +22,10 @@ from .approvals import (
 )
 from .checks import CheckContext, run_checks
 from .clauses import ClauseCatalogue, load_catalogue
-from .config import Settings
+from .config import CONFIG_FILE, Settings
 from .entitlement import AuthorityTimeline, settle_timeline
 from .findings import Finding, Severity, sorted_findings
+from .governance import govern
 from .history import GitRepository, read_history
 from .loader import load_manual, read_text, template_findings
 from .model import DocType, Manual, State
@@ -70,14 +71,21 @@ def run_gate(settings: Settings, *, strict: bool = False,
     findings = list(loaded.findings)
     findings += _page_templates(settings)
     findings += _repository_findings(repository, manual, tracked, uncommitted if strict else set())
-    history = read_history(log.result(), (d.path for d in manual if d.path in tracked))
+    history = read_history(log.result(), (d.path for d in manual if d.path in tracked),
+                           watched=(settings.people_file, CONFIG_FILE))
     blobs = Blobs(repository, (
         sha for events in history.events.values() for event in events
         if approval_signers(event.commit) for sha in (event.blob, event.old_blob) if sha), manual)
     evidence = {d.number: collect_evidence(history.events.get(d.path, []), blobs)
                 for d in manual}
-    register, problems = load_register(settings)
-    findings += problems
+    responsibilities = [(d, evidence[d.number]) for d in manual.of_type(DocType.JOB_RESPONSIBILITY)]
+    # Changes to the register are judged under the job responsibilities' approvals as git
+    # records them; an invalid one among those is reported on its own document.
+    governance = govern(settings, repository, history.watched,
+                        AuthorityTimeline.claimed(responsibilities).at, strict)
+    findings += governance.findings
+    settings, register = governance.settings, governance.register
+    findings += load_register(settings)[1]  # the working file's own mistakes
     findings += unknown_roles(register, manual)
     signatures = None
     if settings.require_signatures:
@@ -87,8 +95,7 @@ def run_gate(settings: Settings, *, strict: bool = False,
     def judge_with(timeline: AuthorityTimeline) -> Judge:
         return Judge(register, timeline.for_evidence, signatures, settings.require_review)
 
-    timeline = settle_timeline(
-        ((d, evidence[d.number]) for d in manual.of_type(DocType.JOB_RESPONSIBILITY)), judge_with)
+    timeline = settle_timeline(responsibilities, judge_with)
     judge = judge_with(timeline)
 
     statuses: dict[str, DocumentStatus] = {}

@@ -91,6 +91,8 @@ class History:
 
     events: dict[str, list[FileEvent]] = field(default_factory=dict)
     """Per current path, the commits that touched the file, oldest first."""
+    watched: dict[str, list[FileEvent]] = field(default_factory=dict)
+    """Per watched path, every commit that touched exactly that path, oldest first."""
 
 
 class GitRepository:
@@ -197,11 +199,21 @@ class GitRepository:
         ]).decode("utf-8", errors="replace")
 
 
-def read_history(log: str, current_paths: Iterable[str]) -> History:
-    """Each current file's commits, following it back through renames."""
+def read_history(log: str, current_paths: Iterable[str], watched: Iterable[str] = ()) -> History:
+    """Each current file's commits, following it back through renames.
+
+    A watched path is not followed: its history is whatever was ever at that
+    path, so deleting and re-adding the file does not start a new history.
+    """
     records = log.split("\x1e")[1:]  # newest first
     commits = [_parse_record(record, len(records) - index) for index, record in enumerate(records)]
-    return _follow(commits, current_paths)
+    history = _follow(commits, current_paths)
+    history.watched = {path: [] for path in watched}
+    for commit, changes in reversed(commits):
+        for kind, path, _, blob, old_blob in changes:
+            if path in history.watched:
+                history.watched[path].append(FileEvent(commit, kind, path, blob, old_blob))
+    return history
 
 
 _Record = tuple[Commit, list[tuple[str, str, str | None, str | None, str | None]]]

@@ -89,8 +89,13 @@ def load_register(settings: Settings) -> tuple[Register, list[Finding]]:
             "people.missing-register", Severity.ERROR, path, None,
             "人员名册不存在，无法核实谁有权审核和批准",
             f"创建 {path}（格式见 README 的“人员名册”一节）")]
+    return parse_register(file.read_text(encoding="utf-8"), path)
+
+
+def parse_register(text: str, path: str) -> tuple[Register, list[Finding]]:
+    """The register from its text (the working file or a version in git)."""
     try:
-        parsed = load_yaml(file.read_text(encoding="utf-8"))
+        parsed = load_yaml(text)
     except FrontMatterError as error:
         return Register([], path), [Finding("people.invalid", Severity.ERROR, path, error.line,
                                             "人员名册" + error.message, "改正该行的写法")]

@@ -44,6 +44,10 @@ RULES: dict[str, str] = {
     "people.invalid": "人员名册的写法有误。",
     "people.duplicate-email": "一个 git 邮箱只能登记给一个人。",
     "people.unknown-role": "名册中的岗位必须有对应的岗位职责文件。",
+    "governance.unapproved-change": "人员名册或 qmsdoc 设置的修改须经批准才生效；未批准前按已批准的版本"
+                                    "检查，--strict 时报错。",
+    "governance.invalid-approval": "人员名册或设置的修改须由修改前名册中有权批准岗位职责、"
+                                   "且未参与修改的人批准（要求签名时须签名）。",
     "approval.missing": "标为现行有效的文件必须有有效的批准。",
     "approval.no-evidence": "元数据中的审批记录必须有对应的审批提交（由本人 qmsdoc approve 产生）。",
     "approval.unknown-person": "审批人必须登记在人员名册中。",
@@ -63,6 +67,6 @@ RULES: dict[str, str] = {
     "version.reissue-suggested": "修改次数达到 qmsdoc.yml 中 reissue_after 的次数，建议换版。",
     "review.overdue": "现行文件应在评审周期内完成定期评审。",
     "history.shallow": "必须在完整的 git 克隆中检查（不能是浅克隆）。",
-    "history.untracked": "受控文件必须纳入 git 管理。",
+    "history.untracked": "受控文件、人员名册和设置必须纳入 git 管理。",
     "history.uncommitted": "--strict 时受控文件不能有未提交的修改。",
 }

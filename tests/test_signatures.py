@@ -100,3 +100,29 @@ def test_a_tampered_signed_commit_has_a_bad_signature(signing_repo: SigningRepo)
     signing_repo.git("update-ref", "refs/heads/main", result.stdout.strip())
     finding = next(f for f in signing_repo.gate().findings if f.rule == "approval.bad-signature")
     assert "签名无效" in finding.message
+
+
+def test_a_register_change_needs_a_signed_approval(signing_repo: SigningRepo) -> None:
+    signing_repo.git("checkout", "-q", "-b", "register")
+    signing_repo.edit("people.yml", "department: 办公室", "department: 局办公室")
+    signing_repo.commit("Rename the department", paths=("people.yml",), date="2024-04-20")
+    signing_repo.git("checkout", "-q", "main")
+    message = "Merge branch 'register'\n\nApproved-by: 王局长 <wang@example.gov.cn>"
+    signing_repo.git("merge", "-q", "--no-ff", "register", "-m", message,
+                     person="张合并", date="2024-04-25")
+    rejected = [f for f in signing_repo.gate().findings if f.rule == "governance.invalid-approval"]
+    assert len(rejected) == 1 and "没有签名" in rejected[0].message
+    signing_repo.git("reset", "-q", "--hard", "HEAD~1")
+    signing_repo.git("merge", "-q", "-S", "--no-ff", "register", "-m", message,
+                     person="王局长", date="2024-04-25")
+    assert signing_repo.gate(strict=True).findings == []
+
+
+def test_turning_signatures_off_needs_a_signed_approval(signing_repo: SigningRepo) -> None:
+    signing_repo.edit("qmsdoc.yml", "require_signatures: true", "require_signatures: false")
+    signing_repo.commit("No signatures", paths=("qmsdoc.yml",), date="2024-04-20",
+                        trailers=("Approved-by: 王局长 <wang@example.gov.cn>",))
+    gate = signing_repo.gate()
+    assert gate.settings.require_signatures is True
+    assert {f.rule for f in gate.findings} == {"governance.invalid-approval",
+                                                "governance.unapproved-change"}
