@@ -5,9 +5,14 @@ and those are revised over time. Each approval is judged under the texts whose
 approval came before it in history: a later revision neither grants a right
 retroactively nor takes away one held when the approval was given. A revision
 of a job responsibility is judged the same way, under the approved texts
-before it, so no revision can grant the right to approve itself. Only while
-none has been approved yet — when the system is first set up — do the
-proposed texts count, so that the first set can be reviewed and approved.
+before it, so no revision can grant the right to approve itself.
+
+Setting the system up is the exception: the first edition is reviewed and
+approved as a whole. Up to and including the commit that first approves job
+responsibilities, documents are judged under the texts that commit approves
+(before it exists: the texts proposed), and the job responsibilities
+themselves under the texts proposed then. The gate does not publish anything
+on authority that no approved job responsibility states.
 
 Only valid approvals of job responsibilities state authority, and their
 validity depends on the authority before them: :func:`settle_timeline` judges
@@ -17,6 +22,7 @@ them until no more drop out.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Iterable
 
 from .approvals import Evidence, FileEvidence, Judge, approve_revisions
@@ -57,13 +63,32 @@ class AuthorityTimeline:
 
     def for_evidence(self, evidence: Evidence) -> Authorities:
         """The authorities an approval or review is judged under."""
-        before = bisect.bisect_left(self._sequences, evidence.commit.sequence)
-        snapshot = evidence.snapshot
-        if before == 0 and snapshot.type is DocType.JOB_RESPONSIBILITY and snapshot.document:
-            setting_up = dict(self._proposed)
-            setting_up[snapshot.number] = snapshot.document
-            return Authorities.from_documents(setting_up.values())
-        return self._after_first(before)
+        sequence, snapshot = evidence.commit.sequence, evidence.snapshot
+        responsibility = snapshot.document if snapshot.type is DocType.JOB_RESPONSIBILITY else None
+        if self._sequences and sequence > self._sequences[0]:
+            return self._after_first(bisect.bisect_left(self._sequences, sequence))
+        if responsibility is None:
+            return self._first_approved
+        # A job responsibility: the others as proposed then, itself as it stands in the evidence.
+        texts = {**self._proposed, **self._first_texts, responsibility.number: responsibility}
+        return Authorities.from_documents(texts.values())
+
+    @property
+    def set_up(self) -> bool:
+        """Whether any job responsibility has been approved."""
+        return bool(self._sequences)
+
+    @functools.cached_property
+    def _first_texts(self) -> dict[str, Document]:
+        """The job responsibilities the first approval commit approves (until then: proposed)."""
+        if not self._sequences:
+            return dict(self._proposed)
+        return {e.snapshot.number: e.snapshot.document for e in self._approvals
+                if e.commit.sequence == self._sequences[0] and e.snapshot.document}
+
+    @functools.cached_property
+    def _first_approved(self) -> Authorities:
+        return Authorities.from_documents(self._first_texts.values())
 
     def _after_first(self, count: int) -> Authorities:
         """The authorities the first ``count`` approvals state (each replacing its predecessor)."""

@@ -114,6 +114,7 @@ def run_gate(settings: Settings, *, strict: bool = False,
         findings += version_findings(status, settings.reissue_after)
         findings += review_findings(status, today)
 
+    findings += _unapproved_authority(timeline, statuses, settings)
     clauses = load_catalogue()
     findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
                                         loaded.unreadable_numbers))
@@ -130,6 +131,17 @@ def _unreadable_in_force(status: DocumentStatus) -> Iterable[Finding]:
                       f"{working.label} 现行有效的版本（{published.approval.evidence.commit.describe()}"
                       "批准）元数据有错误，无法发布",
                       "修正文件并重新审核、批准", working.number)
+
+
+def _unapproved_authority(timeline: AuthorityTimeline, statuses: dict[str, DocumentStatus],
+                          settings: Settings) -> Iterable[Finding]:
+    """Documents published while no job responsibility is approved: their authority is unproved."""
+    published = sorted(n for n, s in statuses.items()
+                       if s.in_force and s.working.type is not DocType.JOB_RESPONSIBILITY)
+    if published and not timeline.set_up:
+        yield Finding("approval.authority-not-approved", Severity.ERROR, settings.people_file, None,
+                      f"还没有任何岗位职责被批准，{'、'.join(published[:5])} 等文件的审批权限没有依据",
+                      "先审核、批准岗位职责（可与其他文件一起审批）")
 
 
 def _repository_findings(repository: GitRepository, manual: Manual, tracked: set[str],

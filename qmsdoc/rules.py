@@ -54,6 +54,7 @@ RULES: dict[str, str] = {
     "approval.role-not-held": "审批当天，审批人必须担任该岗位。",
     "approval.not-entitled": "审批人的岗位必须在岗位职责中有该类文件的审核/批准权限。",
     "approval.self-approval": "编制人不能审核或批准自己编制的修订。",
+    "approval.authority-not-approved": "岗位职责（审批权限的来源）批准之前，其他文件不能生效。",
     "approval.not-reviewed": "批准前，同一内容必须经另一人有效审核（可在 qmsdoc.yml 中关闭）。",
     "approval.unsigned": "配置要求签名时，审批提交必须签名。",
     "approval.bad-signature": "审批提交的签名必须有效。",

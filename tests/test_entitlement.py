@@ -103,3 +103,19 @@ def test_a_right_granted_by_an_invalid_approval_grants_nothing(approved_repo: Ma
     assert "approval.not-entitled" in problems_of(gate, "JR-02")
     assert "approval.not-entitled" in problems_of(gate, "JR-03")
     assert DocType.PROCEDURE not in gate.authorities.grants["文件管理员"].get(Right.APPROVE, ())
+
+
+def test_the_first_edition_can_be_reviewed_and_approved_as_a_whole(draft_repo: ManualRepo) -> None:
+    draft_repo.approve_all(["JR-01", "JR-02", "JR-03", "QM-01", "QP-01", "QR-01-01"],
+                           date="2024-02-10")
+    assert draft_repo.gate().findings == []
+
+
+def test_nothing_is_published_on_authority_no_approved_job_responsibility_states(
+        draft_repo: ManualRepo) -> None:
+    draft_repo.approve_all(["QM-01", "QP-01", "QR-01-01"], date="2024-02-05")
+    found = [f for f in draft_repo.gate().findings if f.rule == "approval.authority-not-approved"]
+    assert len(found) == 1 and found[0].is_error and "QP-01" in found[0].message
+    # Approving the job responsibilities confirms the authority the first edition was approved on.
+    draft_repo.approve_all(["JR-01", "JR-02", "JR-03"], date="2024-02-10")
+    assert draft_repo.gate().findings == []

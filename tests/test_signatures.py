@@ -17,17 +17,34 @@ def keypair(folder: Path, name: str) -> tuple[Path, str]:
     return key, key.with_suffix(".pub").read_text().strip()
 
 
-class SigningRepo(ManualRepo):
-    """People sign their commits with their own SSH keys."""
+def gpg_key(home: Path, user_id: str) -> str:
+    """A new GPG signing key in the keyring at ``home``; returns its fingerprint."""
+    home.mkdir(mode=0o700, exist_ok=True)
+    gpg = ["gpg", "--batch", "--homedir", str(home)]
+    subprocess.run([*gpg, "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key",
+                    user_id, "ed25519", "sign", "never"], check=True, capture_output=True)
+    listing = subprocess.run([*gpg, "--with-colons", "--list-secret-keys", user_id], check=True,
+                             capture_output=True, text=True).stdout
+    return next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr"))
 
-    keys: dict[str, Path]
+
+class SigningRepo(ManualRepo):
+    """People sign their commits with their own SSH keys (or GPG keys, by fingerprint)."""
+
+    def __init__(self, root: Path, keys: dict[str, Path],
+                 gpg_keys: dict[str, str] | None = None) -> None:
+        super().__init__(root)
+        self.keys = keys
+        self.gpg_keys = gpg_keys or {}
 
     def env(self, person: str, date: str) -> dict[str, str]:
         env = super().env(person, date)
-        if person in self.keys:
+        signing = (("openpgp", self.gpg_keys[person]) if person in self.gpg_keys
+                   else ("ssh", str(self.keys[person])) if person in self.keys else None)
+        if signing:
             env.update(GIT_CONFIG_COUNT="2", GIT_CONFIG_KEY_0="gpg.format",
-                       GIT_CONFIG_VALUE_0="ssh", GIT_CONFIG_KEY_1="user.signingkey",
-                       GIT_CONFIG_VALUE_1=str(self.keys[person]))
+                       GIT_CONFIG_VALUE_0=signing[0], GIT_CONFIG_KEY_1="user.signingkey",
+                       GIT_CONFIG_VALUE_1=signing[1])
         return env
 
 
@@ -40,8 +57,7 @@ def signing_repo(tmp_path: Path) -> SigningRepo:
         private[person], public[person] = keypair(keys, file)
     register = register_text(keys={p: public[p] for p in ("王局长", "陈代表")})
     base = new_repo(tmp_path / "repo", mini_manual(), signatures=True, register=register)
-    repo = SigningRepo(base.root)
-    repo.keys = private
+    repo = SigningRepo(base.root, private)
     repo.commit("Add the first edition", date="2024-02-01")
     repo.approve_all(["JR-01", "JR-02", "JR-03"], date="2024-02-10")
     repo.approve_all(["QM-01", "QP-01", "QR-01-01"], date="2024-02-20")
@@ -126,3 +142,26 @@ def test_turning_signatures_off_needs_a_signed_approval(signing_repo: SigningRep
     assert gate.settings.require_signatures is True
     assert {f.rule for f in gate.findings} == {"governance.invalid-approval",
                                                 "governance.unapproved-change"}
+
+
+def test_gpg_signed_approvals_by_registered_keys(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "gnupg"
+    monkeypatch.setenv("GNUPGHOME", str(home))  # git signs and verifies with this keyring
+    director = gpg_key(home, "王局长 <wang@example.gov.cn>")
+    stranger = gpg_key(home, "外人 <stranger@example.org>")
+    private, public = keypair(tmp_path, "chen")
+    register = register_text(keys={"王局长": f"gpg:{director}", "陈代表": public})
+    repo = SigningRepo(new_repo(tmp_path / "repo", mini_manual(), signatures=True,
+                                register=register).root, {"陈代表": private}, {"王局长": director})
+    repo.commit("Add the first edition", date="2024-02-01")
+    repo.approve_all(["JR-01", "JR-02", "JR-03"], date="2024-02-10")
+    repo.approve_all(["QM-01", "QP-01", "QR-01-01"], date="2024-02-20")
+    assert "BEGIN PGP SIGNATURE" in repo.git("cat-file", "commit", "HEAD")
+    assert repo.gate().findings == []
+    # A key in the keyring but not registered for the approver does not count.
+    repo.gpg_keys["王局长"] = stranger
+    revise(repo)
+    repo.approve_all(["QP-01"], date="2024-05-03")
+    finding = next(f for f in repo.gate().findings if f.rule == "approval.unregistered-key")
+    assert stranger in finding.message and "没有登记在 王局长 名下" in finding.message
