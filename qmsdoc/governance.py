@@ -76,7 +76,7 @@ def govern(settings: Settings, repository: GitRepository, events: dict[str, list
         approvers = commit.identities(APPROVED_BY)
         if not approvers:
             continue
-        required = _settings(settings, config.approved).require_signatures
+        required = _approved_settings(settings, config.approved).require_signatures
         problems = [
             list(_approval_problems(file, text, commit, who, _register(people.approved, people.path),
                                     authorities_at(commit.sequence),
@@ -167,12 +167,17 @@ def _register(text: str | None, path: str) -> Register:
     return parse_register(text, path)[0] if text is not None else Register([], path)
 
 
+def _approved_settings(working: Settings, approved: str | None) -> Settings:
+    """The settings as approved (the working ones if there is no readable approved text)."""
+    try:
+        return parse_settings(working.root, approved) if approved is not None else working
+    except QmsdocError:
+        return working
+
+
 def _settings(working: Settings, approved: str | None) -> Settings:
     """The working settings, with the controls at least as strict as the approved ones."""
-    try:
-        before = parse_settings(working.root, approved) if approved is not None else working
-    except QmsdocError:
-        before = working
+    before = _approved_settings(working, approved)
     return dataclasses.replace(
         working, require_signatures=working.require_signatures or before.require_signatures,
         require_review=working.require_review or before.require_review)
