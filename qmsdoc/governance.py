@@ -77,9 +77,10 @@ def govern(settings: Settings, repository: GitRepository, events: dict[str, list
         if not approvers:
             continue
         required = _approved_settings(settings, config.approved).require_signatures
+        register_before = _register(people.approved, people.path)
+        authorities = authorities_at(commit.sequence)
         problems = [
-            list(_approval_problems(file, text, commit, who, _register(people.approved, people.path),
-                                    authorities_at(commit.sequence),
+            list(_approval_problems(file, text, commit, who, register_before, authorities,
                                     signatures.get(commit.sha), required, settings))
             for who in approvers]
         if any(not found for found in problems):
