@@ -102,17 +102,21 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if register is not None:
         return register
     markdown = plan.expand_macros(markdown, page.file.src_uri, href)
-    number = plan.number_at(page.file.src_uri)
-    return plan.decorate_markdown(number, markdown) if number else markdown
+    controlled = plan.page_at(page.file.src_uri)
+    if controlled is None:
+        return markdown
+    if controlled.revision is not None:  # a revision not yet in force: not for search
+        page.meta["search"] = {"exclude": True}
+    return plan.decorate_markdown(controlled, markdown)
 
 
 @event_priority(-100)  # after the search plugin has indexed the page: these are not for search
 def on_page_context(context: TemplateContext, page: Page, config: MkDocsConfig,
                     nav: Navigation) -> TemplateContext:
     plan = _plan()
-    number = plan.number_at(page.file.src_uri)
-    if number and page.content is not None:
-        page.content = plan.decorate_html(number, page.content)
+    controlled = plan.page_at(page.file.src_uri)
+    if controlled and page.content is not None:
+        page.content = plan.decorate_html(controlled, page.content)
     return context
 
 

@@ -19,6 +19,7 @@ import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from .commit_dates import CommitDates
 from .findings import Finding, Severity
 from .history import APPROVED_BY, REVIEWED_BY, Commit, FileEvent
 from .model import ApprovalRecord, Document, Right
@@ -44,6 +45,7 @@ class Evidence:
 
     @property
     def date(self) -> datetime.date:
+        """The date the commit says (what the front matter's record repeats)."""
         return self.commit.date.date()
 
     def matches(self, record: ApprovalRecord) -> bool:
@@ -122,6 +124,8 @@ class Judged:
     """Evidence after the checks: who, in which role, and why it may not count."""
 
     evidence: Evidence
+    on: datetime.date
+    """The date it is judged at: its commit's date, never earlier than an ancestor's."""
     person: Person | None
     role: str | None
     problems: tuple[tuple[str, str, str], ...] = ()  # (rule, message, hint)
@@ -148,26 +152,29 @@ class Judge:
     authorities_for: Callable[[Evidence], Authorities]
     signatures: dict[str, Signature] | None  # None: signatures not required
     require_review: bool
+    dates: CommitDates
 
     def judge(self, evidence: Evidence, records: tuple[ApprovalRecord, ...]) -> Judged:
+        on = self.dates.judged(evidence.commit).date()
         person = self.register.by_email(evidence.email)
         if person is None:
-            return Judged(evidence, None, None, ((
+            return Judged(evidence, on, None, None, ((
                 "approval.unknown-person",
                 f"{evidence.commit.describe()} 中的{evidence.meaning.label}人 "
                 f"{evidence.name} <{evidence.email}> 不在人员名册中",
                 f"在 {self.register.path} 中登记此人及其岗位，或由名册中有权限的人重新"
                 f"{evidence.meaning.label}"),))
         record = next((r for r in records if evidence.matches(r)), None)
-        role, problems = self._role(evidence, person, record)
+        role, problems = self._role(evidence, on, person, record)
         problems += self._separation(evidence, person)
         problems += self._signature(evidence, person)
-        return Judged(evidence, person, role, tuple(problems))
+        problems += self._retroactive(evidence, on)
+        return Judged(evidence, on, person, role, tuple(problems))
 
-    def _role(self, evidence: Evidence, person: Person,
+    def _role(self, evidence: Evidence, on: datetime.date, person: Person,
               record: ApprovalRecord | None) -> tuple[str | None, list[tuple[str, str, str]]]:
         doc_type = evidence.snapshot.type
-        held = person.roles_on(evidence.date)
+        held = person.roles_on(on)
         authorities = self.authorities_for(evidence)
         entitled = authorities.roles_with(evidence.meaning, doc_type)
         what = f"{evidence.meaning.label}{doc_type.label}"
@@ -176,7 +183,7 @@ class Judge:
             if record.role not in held:
                 return record.role, [("approval.role-not-held",
                                       f"{who}以“{record.role}”身份{evidence.meaning.label}，"
-                                      f"但 {evidence.date} 当天此人不担任该岗位",
+                                      f"但 {on} 当天此人不担任该岗位",
                                       f"核对 {self.register.path} 中的任职日期")]
             if record.role not in entitled:
                 return record.role, [_not_entitled(authorities, who, what, record.role, entitled)]
@@ -187,7 +194,7 @@ class Judge:
         ever = [t.role for t in person.roles if t.role in entitled]
         if ever:
             return None, [("approval.role-not-held",
-                           f"{who}的{what}无效：{evidence.date} 当天此人不担任"
+                           f"{who}的{what}无效：{on} 当天此人不担任"
                            f"有权{evidence.meaning.label}的岗位（{'、'.join(ever)}）",
                            f"核对 {self.register.path} 中的任职日期，或由当天在任的人重新"
                            f"{evidence.meaning.label}")]
@@ -202,6 +209,19 @@ class Judge:
                      f"编制人不能{evidence.meaning.label}自己的修订：请由另一位有权限的人"
                      f"{evidence.meaning.label}")]
         return []
+
+    def _retroactive(self, evidence: Evidence, on: datetime.date) -> list[tuple[str, str, str]]:
+        """Nothing takes effect before it is approved (history entered afterwards excepted)."""
+        effective = evidence.snapshot.effective_date
+        if (evidence.meaning is not Right.APPROVE or effective >= on
+                or evidence.commit.sha in self.dates.backfilled):
+            return []
+        what = "作废" if evidence.snapshot.withdrawn else f" {evidence.snapshot.version} 版"
+        return [("approval.effective-before-approval",
+                 f"{evidence.commit.describe()} 于 {on} 批准的{what}写明 {effective} 生效，"
+                 "早于批准日期：文件不能追溯生效",
+                 f"把 effective_date 改为 {on} 或以后的日期（作废时写作废生效的日期），"
+                 "再重新审核、批准")]
 
     def _signature(self, evidence: Evidence, person: Person) -> list[tuple[str, str, str]]:
         if self.signatures is None:
@@ -250,7 +270,13 @@ class Revision:
 
     @property
     def date(self) -> datetime.date:
-        return self.approval.evidence.date
+        """The day it was approved (as judged: never earlier than the history before it)."""
+        return self.approval.on
+
+    @property
+    def effective_from(self) -> datetime.date:
+        """The day it takes effect: its effective date, never before its approval."""
+        return max(self.snapshot.effective_date, self.date)
 
     @property
     def blob(self) -> str:
@@ -264,8 +290,8 @@ class Approvals:
 
     judged: tuple[Judged, ...]
     revisions: tuple[Revision, ...]
-    published: Revision | None
-    """The revision of the latest valid approval: the text in force."""
+    """Each approved text once, in the order of approval (which one is in force on a
+    given day is for :mod:`qmsdoc.publication` to say)."""
     findings: tuple[Finding, ...] = field(default=())
 
 
@@ -288,7 +314,7 @@ def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalR
             and r.person != item.person
         )
         if judge.require_review and not reviews:
-            judged[index] = Judged(item.evidence, item.person, item.role, ((
+            judged[index] = Judged(item.evidence, item.on, item.person, item.role, ((
                 "approval.not-reviewed",
                 f"{item.display_name}批准的内容（{item.evidence.commit.describe()}）未经他人有效审核",
                 "先由有审核权限的另一人用 qmsdoc approve --review 审核，再批准"),))
@@ -309,11 +335,19 @@ def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalR
         line = next((r.line for r in records if item.evidence.matches(r)), None)
         for rule, message, hint in item.problems:
             findings.append(Finding(rule, severity, path, line, message, hint, number))
-    latest = max((j for j in judged if j.valid and j.evidence.meaning is Right.APPROVE),
-                 key=lambda j: j.evidence.index, default=None)
-    published = None if latest is None else next(
-        r for r in revisions if r.snapshot.fingerprint == latest.evidence.snapshot.fingerprint)
-    return Approvals(tuple(judged), tuple(revisions), published, tuple(findings))
+    findings += [_taken_from_approval(revision, path, number) for revision in revisions
+                 if revision.snapshot.effective_date < revision.date]
+    return Approvals(tuple(judged), tuple(revisions), tuple(findings))
+
+
+def _taken_from_approval(revision: Revision, path: str, number: str) -> Finding:
+    """A revision entered afterwards (补录) whose effective date precedes its approval."""
+    what = "作废" if revision.snapshot.withdrawn else f" {revision.snapshot.version} 版"
+    return Finding(
+        "approval.effective-before-approval", Severity.WARNING, path, None,
+        f"补录的历史中，{revision.approval.evidence.commit.describe()} 批准的{what}写明 "
+        f"{revision.snapshot.effective_date} 生效，早于批准日期：按批准日期 {revision.date} 起生效",
+        "历史无法更改，此处仅作记录；以后的修订请写明不早于批准日期的生效日期", number)
 
 
 def unsupported_records(document: Document, approvals: Approvals) -> Iterator[Finding]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import git
 
 from .approvals import Evidence
+from .commit_dates import SKEW
 from .errors import QmsdocError
 from .frontmatter import normalise, parse
 from .gate import GateResult
@@ -37,6 +38,12 @@ class Caller:
     name: str
     email: str
     when: datetime.datetime
+    head: str | None
+
+    @property
+    def commit(self) -> Commit:
+        """The commit the approval will be, on top of the current branch."""
+        return Commit.pending(self.name, self.email, self.when, self.head)
 
 
 def caller(repository: GitRepository) -> Caller:
@@ -51,7 +58,8 @@ def caller(repository: GitRepository) -> Caller:
     sign = 1 if offset[0] == "+" else -1
     zone = datetime.timezone(sign * datetime.timedelta(hours=int(offset[1:3]),
                                                        minutes=int(offset[3:])))
-    return Caller(name, email, datetime.datetime.fromtimestamp(int(seconds), zone))
+    head = repository.run("rev-parse", "--verify", "--quiet", "HEAD", check=False).strip()
+    return Caller(name, email, datetime.datetime.fromtimestamp(int(seconds), zone), head or None)
 
 
 def approve(gate: GateResult, numbers: list[str], meaning: Right,
@@ -59,6 +67,7 @@ def approve(gate: GateResult, numbers: list[str], meaning: Right,
     """Record the caller's review or approval of each document; returns the commit."""
     repository = gate.repository
     me = caller(repository)
+    _refuse_backdating(gate, me)
     person = gate.register.by_email(me.email)
     if person is None:
         raise ApprovalRefused(
@@ -89,6 +98,16 @@ def approve(gate: GateResult, numbers: list[str], meaning: Right,
     return str(repository.repo.head.commit.hexsha)
 
 
+def _refuse_backdating(gate: GateResult, me: Caller) -> None:
+    """An approval dated before the history it follows would be judged at the wrong date."""
+    latest = gate.judge.dates.latest_before(me.commit)
+    if latest is not None and me.when < latest - SKEW:
+        raise ApprovalRefused(
+            f"您的提交日期 {me.when:%Y-%m-%d %H:%M} 早于仓库中已有提交的日期 {latest:%Y-%m-%d %H:%M}。"
+            "审批提交必须使用真实的当前时间：请取消 GIT_COMMITTER_DATE / GIT_AUTHOR_DATE 设置，"
+            "并核对电脑时钟")
+
+
 def _message(meaning: Right, documents: list[Document], person: Person, me: Caller) -> str:
     """Subject, one line per document (version and fingerprint), and the trailer."""
     verb = "Approve" if meaning is Right.APPROVE else "Review"
@@ -116,23 +135,21 @@ def _refuse_unless_approvable(gate: GateResult, number: str, meaning: Right, per
     if blocking:
         listed = "\n".join(f.format() for f in blocking)
         raise ApprovalRefused(f"{document.label} 还有错误，改正后才能{action}：\n{listed}")
-    published = status.published
+    latest = status.latest
     if meaning is Right.APPROVE and not status.pending:
-        raise ApprovalRefused(f"{document.label} {document.version} 已经批准生效，无须再次批准")
-    if published is not None and status.pending and document.state is not State.OBSOLETE and (
-            document.version <= published.snapshot.version):
-        raise ApprovalRefused(f"{document.label} 的修订版本号 {document.version} 没有高于现行的 "
-                              f"{published.snapshot.version}：请编制人先提高版本号")
+        raise ApprovalRefused(f"{document.label} {document.version} 已经批准，无须再次批准")
+    if latest is not None and status.pending and document.state is not State.OBSOLETE and (
+            document.version <= latest.snapshot.version):
+        raise ApprovalRefused(f"{document.label} 的修订版本号 {document.version} 没有高于已批准的 "
+                              f"{latest.snapshot.version}：请编制人先提高版本号")
     for judged in status.approvals.judged:
         if (judged.valid and judged.person == person and judged.evidence.meaning is meaning
                 and judged.evidence.snapshot.fingerprint == document.fingerprint
                 and not (meaning is Right.REVIEW and not status.pending)):
             raise ApprovalRefused(f"您已于 {judged.evidence.date} {action}过 {document.label} 的这一版内容")
     # Judge the approval this would record, by the same rules the gate applies.
-    hypothetical = Evidence(
-        meaning, person.name, me.email,
-        Commit.pending(me.name, me.email, me.when), -1, Snapshot.of(document), "",
-        status.authors)
+    hypothetical = Evidence(meaning, person.name, me.email, me.commit, -1,
+                            Snapshot.of(document), "", status.authors)
     chosen = () if role is None else (
         ApprovalRecord(meaning, person.name, me.email, role, me.when.date(), document.fingerprint, 0),)
     verdict = gate.judge.judge(hypothetical, chosen)

@@ -20,9 +20,27 @@ from .findings import summary
 from .gate import GateResult, run_gate
 from .model import DocType, Right
 from .people import Authorities
+from .publication import DATE_VARIABLE
 from .revision_history import history_rows
 from .rules import RULES
 
+class _Day(click.ParamType[datetime.date]):
+    name = "日期"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> datetime.date:
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} 不是日期：写作 年-月-日，例如 2026-12-01", param, ctx)
+
+
+date_option = click.option(
+    "--date", "today", type=_Day(), default=None, envvar=DATE_VARIABLE,
+    help=f"按这一天判断哪一版现行有效、定期评审是否到期（默认今天；也可设环境变量 {DATE_VARIABLE}），"
+         "例如核对 2026-12-01 起的情况")
 root_option = click.option(
     "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
     help=f"仓库根目录（默认：从当前目录向上找 {CONFIG_FILE}）")
@@ -74,17 +92,21 @@ def cli() -> None:
 @root_option
 @click.option("--strict", is_flag=True, help="发布分支用：未批准或未提交的修改一律报错")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出检查结果")
-@click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="按这一天判断定期评审是否到期（默认今天），例如审核前核对 2026-12-01 的情况")
-def check(root: Path | None, strict: bool, as_json: bool, today: datetime.datetime | None) -> None:
+@date_option
+def check(root: Path | None, strict: bool, as_json: bool, today: datetime.date | None) -> None:
     """运行全部检查；有错误时退出码为 1。"""
-    gate = _gate(root, strict, today.date() if today else None)
+    gate = _gate(root, strict, today)
     if as_json:
         _print_json([f.to_json() for f in gate.findings])
     else:
         for finding in gate.findings:
             click.echo(finding.format())
         click.echo(summary(gate.findings))
+        change = gate.next_change()
+        if change:
+            day, what = change
+            click.echo(f"网站下一次变化：{day}（{'、'.join(what)}）。请在这一天重新生成网站"
+                       "（可设每日定时构建）。")
     sys.exit(1 if gate.errors else 0)
 
 
@@ -137,9 +159,10 @@ def people(root: Path | None, as_json: bool) -> None:
 @root_option
 @click.argument("number")
 @click.option("--json", "as_json", is_flag=True)
-def history(root: Path | None, number: str, as_json: bool) -> None:
+@date_option
+def history(root: Path | None, number: str, as_json: bool, today: datetime.date | None) -> None:
     """显示一个文件的修订记录（版本、生效日期、修订说明、编制、审核、批准、提交）。"""
-    gate = _gate(root)
+    gate = _gate(root, today=today)
     status = gate.statuses.get(number)
     if status is None:
         raise QmsdocError(f"没有编号为 {number} 的受控文件")

@@ -24,6 +24,7 @@ _SCHEMA = Schema({
         "require_signatures": {"type": "boolean"},
         "require_review": {"type": "boolean"},
         "reissue_after": {"type": "integer", "minimum": 1},
+        "history_backfilled_until": {"type": "string", "pattern": "^[0-9a-f]{7,40}$"},
     },
 })
 
@@ -40,6 +41,8 @@ class Settings:
     require_signatures: bool = False
     require_review: bool = True
     reissue_after: int = 5
+    history_backfilled_until: str | None = None
+    """The last commit of history entered afterwards (补录): taken at its recorded dates."""
 
 
 def load_settings(root: Path) -> Settings:
@@ -71,4 +74,5 @@ def parse_settings(root: Path, text: str) -> Settings:
         require_signatures=data.get("require_signatures", False),
         require_review=data.get("require_review", True),
         reissue_after=data.get("reissue_after", 5),
+        history_backfilled_until=data.get("history_backfilled_until"),
     )

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .approvals import (
+    FileEvidence,
     Judge,
     approval_signers,
     approve_revisions,
@@ -22,15 +23,22 @@ from .approvals import (
 )
 from .checks import CheckContext, run_checks
 from .clauses import ClauseCatalogue, load_catalogue
+from .commit_dates import CommitDates
 from .config import CONFIG_FILE, Settings
 from .entitlement import AuthorityTimeline, settle_timeline
 from .findings import Finding, Severity, sorted_findings
-from .governance import govern
-from .history import GitRepository, read_history
+from .governance import Governance, govern
+from .history import Commit, GitRepository, History, read_history
 from .loader import load_manual, read_text, template_findings
-from .model import DocType, Manual, State
+from .model import DocType, Document, Manual, State
 from .people import Authorities, Register, load_register, unknown_roles
-from .publication import DocumentStatus, later_commits, publication_findings
+from .publication import (
+    DocumentStatus,
+    later_commits,
+    next_change,
+    publication_day,
+    publication_findings,
+)
 from .signatures import verify
 from .snapshots import Blobs
 from .versions import review_findings, version_findings
@@ -47,6 +55,8 @@ class GateResult:
     manual: Manual
     statuses: dict[str, DocumentStatus]
     findings: list[Finding]
+    day: datetime.date
+    """The day the site publishes for: what is in force is judged as of this day."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -56,10 +66,16 @@ class GateResult:
         """Documents whose approved revision is in force, in path order."""
         return [s for s in self.statuses.values() if s.in_force]
 
+    def next_change(self) -> tuple[datetime.date, list[str]] | None:
+        """The next day the published site changes, and what takes effect then."""
+        return next_change(list(self.statuses.values()))
+
 
 def run_gate(settings: Settings, *, strict: bool = False,
              today: datetime.date | None = None) -> GateResult:
-    today = today or datetime.date.today()
+    """Check the repository and decide what is published on ``today`` (see
+    :func:`~qmsdoc.publication.publication_day`)."""
+    today = today or publication_day()
     repository = GitRepository(settings.root)
     with ThreadPoolExecutor(max_workers=1) as background:  # git works while Python reads files
         log = background.submit(repository.log)
@@ -79,12 +95,10 @@ def run_gate(settings: Settings, *, strict: bool = False,
     evidence = {d.number: collect_evidence(history.events.get(d.path, []), blobs)
                 for d in manual}
     responsibilities = [(d, evidence[d.number]) for d in manual.of_type(DocType.JOB_RESPONSIBILITY)]
-    # Changes to the register are judged under the job responsibilities' approvals as git
-    # records them; an invalid one among those is reported on its own document.
-    governance = govern(settings, repository, history.watched,
-                        AuthorityTimeline.claimed(responsibilities).at, strict)
+    dates, governance = _govern(settings, repository, history, responsibilities, strict)
     findings += governance.findings
     settings, register = governance.settings, governance.register
+    findings += _date_findings(dates, history, settings)
     findings += load_register(settings)[1]  # the working file's own mistakes
     findings += unknown_roles(register, manual)
     signatures = None
@@ -93,7 +107,7 @@ def run_gate(settings: Settings, *, strict: bool = False,
                                          for e in f.evidence), register)
 
     def judge_with(timeline: AuthorityTimeline) -> Judge:
-        return Judge(register, timeline.for_evidence, signatures, settings.require_review)
+        return Judge(register, timeline.for_evidence, signatures, settings.require_review, dates)
 
     timeline = settle_timeline(responsibilities, judge_with)
     judge = judge_with(timeline)
@@ -103,7 +117,8 @@ def run_gate(settings: Settings, *, strict: bool = False,
         file = evidence[document.number]
         approvals = approve_revisions(file, judge, document.approvals, document.path,
                                       document.number)
-        status = DocumentStatus(document, approvals, later_commits(approvals, file.authoring),
+        status = DocumentStatus(document, approvals, today,
+                                later_commits(approvals, file.authoring, today),
                                 document.path in uncommitted, file.authors_of(document.fingerprint))
         statuses[document.number] = status
         findings += approvals.findings
@@ -119,7 +134,48 @@ def run_gate(settings: Settings, *, strict: bool = False,
     findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
                                         loaded.unreadable_numbers))
     return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
-                      statuses, sorted_findings(findings))
+                      statuses, sorted_findings(findings), today)
+
+
+def _govern(settings: Settings, repository: GitRepository, history: History,
+            responsibilities: list[tuple[Document, FileEvidence]], strict: bool
+            ) -> tuple[CommitDates, Governance]:
+    """The governing files in force, and the dates commits are judged at.
+
+    Changes to the register are judged under the job responsibilities' approvals
+    as git records them (an invalid one among those is reported on its own
+    document). Whether history was entered afterwards is itself a setting, so
+    when the approved settings say so, the changes are judged again with it.
+    """
+    authorities_at = AuthorityTimeline.claimed(responsibilities).at
+    dates = CommitDates.read(history.commits)
+    governance = govern(settings, repository, history.watched, authorities_at, dates, strict)
+    backfilled = governance.settings.history_backfilled_until
+    if backfilled:
+        dates = CommitDates.read(history.commits, backfilled)
+        governance = govern(settings, repository, history.watched, authorities_at, dates, strict)
+    return dates, governance
+
+
+def _date_findings(dates: CommitDates, history: History, settings: Settings) -> Iterable[Finding]:
+    """Commits of the manual with impossible dates; a backfill setting that names no commit."""
+    backfilled = settings.history_backfilled_until
+    if backfilled and not dates.backfilled:
+        yield Finding("config.unknown-commit", Severity.ERROR, CONFIG_FILE, None,
+                      f"history_backfilled_until 写的提交 {backfilled} 不在本仓库的历史中",
+                      "写补录历史最后一个提交的完整提交号（git log 可查看），或删除这一设置")
+    touched: dict[str, list[str]] = {}
+    for path, events in (*history.events.items(), *history.watched.items()):
+        for event in events:
+            touched.setdefault(event.commit.sha, []).append(path)
+    governing = {e.commit.sha for events in history.watched.values() for e in events}
+
+    def decisive(commit: Commit) -> bool:
+        return bool(approval_signers(commit)) or commit.sha in governing
+
+    now = datetime.datetime.now(datetime.UTC)
+    yield from dates.findings(history.commits, lambda c: sorted(touched.get(c.sha, [])),
+                              decisive, now)
 
 
 def _unreadable_in_force(status: DocumentStatus) -> Iterable[Finding]:

@@ -15,10 +15,12 @@ strict mode. Settings changed without approval may only tighten the controls.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .approvals import signature_problems
+from .commit_dates import CommitDates
 from .config import CONFIG_FILE, Settings, parse_settings
 from .errors import QmsdocError
 from .findings import Finding, Severity
@@ -51,7 +53,8 @@ class _File:
 
 
 def govern(settings: Settings, repository: GitRepository, events: dict[str, list[FileEvent]],
-           authorities_at: Callable[[int], Authorities], strict: bool) -> Governance:
+           authorities_at: Callable[[int], Authorities], dates: CommitDates,
+           strict: bool) -> Governance:
     """Walk the changes to both governing files in order and judge their approvals."""
     people = _File(settings.people_file, "人员名册")
     config = _File(CONFIG_FILE, "qmsdoc 设置")
@@ -80,8 +83,9 @@ def govern(settings: Settings, repository: GitRepository, events: dict[str, list
         register_before = _register(people.approved, people.path)
         authorities = authorities_at(commit.sequence)
         problems = [
-            list(_approval_problems(file, text, commit, who, register_before, authorities,
-                                    signatures.get(commit.sha), required, settings))
+            list(_approval_problems(file, text, commit, dates.judged(commit).date(), who,
+                                    register_before, authorities, signatures.get(commit.sha),
+                                    required, settings))
             for who in approvers]
         if any(not found for found in problems):
             file.approved, file.last_valid = text, commit.sequence
@@ -102,9 +106,10 @@ def govern(settings: Settings, repository: GitRepository, events: dict[str, list
                       _settings(settings, in_force[config.path]), tuple(findings))
 
 
-def _approval_problems(file: _File, text: str | None, commit: Commit, who: tuple[str, str],
-                       register: Register, authorities: Authorities, signature: Signature | None,
-                       signature_required: bool, settings: Settings) -> Iterator[tuple[str, str]]:
+def _approval_problems(file: _File, text: str | None, commit: Commit, on: datetime.date,
+                       who: tuple[str, str], register: Register, authorities: Authorities,
+                       signature: Signature | None, signature_required: bool,
+                       settings: Settings) -> Iterator[tuple[str, str]]:
     """Why this person's approval of the change does not count (nothing: it counts)."""
     name, email = who
     where = commit.describe()
@@ -114,10 +119,10 @@ def _approval_problems(file: _File, text: str | None, commit: Commit, who: tuple
                "由修改前的名册中有权批准岗位职责的人批准")
         return
     entitled = authorities.roles_with(Right.APPROVE, DocType.JOB_RESPONSIBILITY)
-    held = person.roles_on(commit.date.date())
+    held = person.roles_on(on)
     if not set(held) & set(entitled):
         yield (f"{person.name}（{where}）无权批准{file.what}的修改："
-               f"当天此人担任的岗位（{'、'.join(held) or '无'}）不能批准岗位职责",
+               f"{on} 当天此人担任的岗位（{'、'.join(held) or '无'}）不能批准岗位职责",
                f"{file.what}的修改须由有权批准岗位职责的岗位批准：{'、'.join(entitled) or '无'}")
     own = {e.lower() for e in person.emails}
     if any(c.author_email.lower() in own for c in file.pending):
@@ -181,7 +186,8 @@ def _settings(working: Settings, approved: str | None) -> Settings:
     before = _approved_settings(working, approved)
     return dataclasses.replace(
         working, require_signatures=working.require_signatures or before.require_signatures,
-        require_review=working.require_review or before.require_review)
+        require_review=working.require_review or before.require_review,
+        history_backfilled_until=before.history_backfilled_until)
 
 
 def _signatures(repository: GitRepository, people_path: str, walk: list[FileEvent]

@@ -44,9 +44,10 @@ class Commit:
     sequence: int  # position in history, oldest first: a parent always comes before its child
 
     @classmethod
-    def pending(cls, name: str, email: str, when: datetime.datetime) -> Commit:
-        """The commit about to be made, after everything in history."""
-        return cls("0" * 40, (), name, email, when, "", (), sys.maxsize)
+    def pending(cls, name: str, email: str, when: datetime.datetime,
+                parent: str | None = None) -> Commit:
+        """The commit about to be made on top of ``parent``, after everything in history."""
+        return cls("0" * 40, (parent,) if parent else (), name, email, when, "", (), sys.maxsize)
 
     @property
     def short(self) -> str:
@@ -67,7 +68,8 @@ class Commit:
 
     def describe(self) -> str:
         """``提交 1a2b3c4d（张三，2025-03-01）``, the way messages name a commit."""
-        return f"提交 {self.short}（{self.author_name}，{self.date.date().isoformat()}）"
+        which = "本次提交" if self.sequence == sys.maxsize else f"提交 {self.short}"
+        return f"{which}（{self.author_name}，{self.date.date().isoformat()}）"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class History:
     """Per current path, the commits that touched the file, oldest first."""
     watched: dict[str, list[FileEvent]] = field(default_factory=dict)
     """Per watched path, every commit that touched exactly that path, oldest first."""
+    commits: list[Commit] = field(default_factory=list)
+    """Every commit once, oldest first (a parent before its children)."""
 
 
 class GitRepository:
@@ -209,6 +213,7 @@ def read_history(log: str, current_paths: Iterable[str], watched: Iterable[str] 
     commits = [_parse_record(record, len(records) - index) for index, record in enumerate(records)]
     history = _follow(commits, current_paths)
     history.watched = {path: [] for path in watched}
+    history.commits = [commit for commit, _ in reversed(commits)]
     for commit, changes in reversed(commits):
         for kind, path, _, blob, old_blob in changes:
             if path in history.watched:

@@ -1,33 +1,75 @@
-"""What each document publishes: its last approved revision, and what differs."""
+"""What each document publishes on a given day, and what differs from it.
+
+The revision in force on a day D is the last revision approved by D whose
+effective date is on or before D; a withdrawal (作废) takes effect on its own
+effective date in the same way. A revision approved with a later effective
+date is 已批准待生效 until then, and the one before it stays in force.
+"""
 
 from __future__ import annotations
 
 import datetime
+import functools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .approvals import Approvals, Identity, Revision
+from .errors import QmsdocError
 from .findings import Finding, Severity
 from .history import Commit
 from .model import Document, Right, State
 
+DATE_VARIABLE = "QMSDOC_DATE"
+
+
+def publication_day(value: str | None = None) -> datetime.date:
+    """The day a build publishes for: ``value``, else ``QMSDOC_DATE``, else today."""
+    value = value or os.environ.get(DATE_VARIABLE)
+    if not value:
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise QmsdocError(f"发布日期 {value!r} 格式不对（{DATE_VARIABLE} 或 --date）："
+                          "写作 年-月-日，例如 2026-12-01") from None
+
 
 @dataclass(frozen=True)
 class DocumentStatus:
-    """One controlled document: the working text, and the revision in force."""
+    """One controlled document on the publication day: the working text, and the
+    revisions in force and to come."""
 
     working: Document
     approvals: Approvals
+    day: datetime.date
     later_commits: tuple[Commit, ...]
-    """Commits that changed the content after the approval of the revision in force
-    (all content changes when nothing was ever approved)."""
+    """Commits that changed the content after the latest approval (all content
+    changes when nothing was ever approved)."""
     uncommitted: bool
     authors: frozenset[Identity]
     """Who wrote the working text: nobody among them may review or approve it."""
 
-    @property
+    @functools.cached_property
+    def approved(self) -> tuple[Revision, ...]:
+        """The revisions approved by the publication day, in the order of approval."""
+        return tuple(r for r in self.approvals.revisions if r.date <= self.day)
+
+    @functools.cached_property
     def published(self) -> Revision | None:
-        return self.approvals.published
+        """The revision in force on the publication day (a withdrawal included)."""
+        return next((r for r in reversed(self.approved) if r.effective_from <= self.day), None)
+
+    @property
+    def coming(self) -> tuple[Revision, ...]:
+        """Approved revisions that take effect after the publication day (已批准待生效)."""
+        start = 0 if self.published is None else self.approved.index(self.published) + 1
+        return tuple(r for r in self.approved[start:] if r.effective_from > self.day)
+
+    @property
+    def latest(self) -> Revision | None:
+        """The last revision approved, in force or not."""
+        return self.approved[-1] if self.approved else None
 
     @property
     def published_document(self) -> Document:
@@ -37,9 +79,8 @@ class DocumentStatus:
 
     @property
     def pending(self) -> bool:
-        """The working text is not the text in force (a revision in progress)."""
-        return self.published is None or (
-            self.published.snapshot.fingerprint != self.working.fingerprint)
+        """The working text is not an approved text (a revision in progress)."""
+        return self.latest is None or self.latest.snapshot.fingerprint != self.working.fingerprint
 
     @property
     def in_force(self) -> bool:
@@ -54,27 +95,36 @@ class DocumentStatus:
         if self.published is None:
             return None
         fingerprint = self.published.snapshot.fingerprint
-        return max(j.evidence.date for j in self.approvals.judged
-                   if j.valid and j.evidence.snapshot.fingerprint == fingerprint)
+        return max(j.on for j in self.approvals.judged
+                   if j.valid and j.evidence.snapshot.fingerprint == fingerprint
+                   and j.on <= self.day)
 
 
-def later_commits(approvals: Approvals, authoring: tuple[tuple[int, Commit], ...]) -> tuple[
-        Commit, ...]:
-    """Commits that changed the content after the revision in force was approved."""
-    published = approvals.published
-    if published is None:
-        return tuple(commit for _, commit in authoring)
-    approved_at = max(j.evidence.index for j in approvals.judged
-                      if j.valid and j.evidence.meaning is Right.APPROVE
-                      and j.evidence.snapshot.fingerprint == published.snapshot.fingerprint)
+def later_commits(approvals: Approvals, authoring: tuple[tuple[int, Commit], ...],
+                  day: datetime.date) -> tuple[Commit, ...]:
+    """Commits that changed the content after the latest revision approved by ``day``."""
+    approved = {r.snapshot.fingerprint for r in approvals.revisions if r.date <= day}
+    approved_at = max((j.evidence.index for j in approvals.judged
+                       if j.valid and j.evidence.meaning is Right.APPROVE and j.on <= day
+                       and j.evidence.snapshot.fingerprint in approved), default=-1)
     return tuple(commit for index, commit in authoring if index > approved_at)
+
+
+def next_change(statuses: list[DocumentStatus]) -> tuple[datetime.date, list[str]] | None:
+    """The next day the published site changes, and what takes effect that day."""
+    coming = [(r.effective_from, s.working.number, r) for s in statuses for r in s.coming]
+    if not coming:
+        return None
+    day = min(when for when, _, _ in coming)
+    return day, [f"{number} {'作废' if r.snapshot.withdrawn else f'{r.snapshot.version} 版生效'}"
+                 for when, number, r in sorted(coming, key=lambda c: c[1]) if when == day]
 
 
 def publication_findings(status: DocumentStatus, strict: bool) -> Iterator[Finding]:
     """Unapproved text: never shown as effective, and an error on release branches."""
     working = status.working
-    published = status.published
-    if published is None:
+    latest = status.latest
+    if latest is None:
         if working.state is State.EFFECTIVE and not status.approvals.findings:
             yield Finding(
                 "approval.missing", Severity.ERROR, working.path, working.line_of("state"),
@@ -91,7 +141,8 @@ def publication_findings(status: DocumentStatus, strict: bool) -> Iterator[Findi
     if status.uncommitted:
         changes.append("工作区中未提交的修改")
     by = "；".join(changes) or "批准后的修改"
-    in_force = f"{published.date} 批准的 {published.snapshot.version} 版"
+    shown = (f"{status.published.date} 批准的 {status.published.snapshot.version} 版"
+             if status.published else "已批准的版本")
     if strict:
         yield Finding(
             "approval.unapproved-change", Severity.ERROR, working.path, working.line_of("version"),
@@ -101,6 +152,6 @@ def publication_findings(status: DocumentStatus, strict: bool) -> Iterator[Findi
         yield Finding(
             "approval.unapproved-change", Severity.WARNING, working.path,
             working.line_of("version"),
-            f"{working.label} 批准后又被修改（{by}）；网站继续显示 {in_force}，并注明修订审批中",
+            f"{working.label} 批准后又被修改（{by}）；网站继续显示 {shown}，并注明修订审批中",
             "如果是正式修订：把 state 改为 in_review，提高版本号，再审核、批准；"
             "如果是误改：撤销这些修改", working.number)

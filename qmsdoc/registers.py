@@ -8,12 +8,14 @@ index — each document is found by its own page.
 
 from __future__ import annotations
 
+import datetime
 import html
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from .checks.coverage import coverage_of
 from .model import DocType, Document, Manual
+from .publication import DocumentStatus
 from .render import Href, clause_anchor
 
 if TYPE_CHECKING:
@@ -42,8 +44,29 @@ def _in_force(plan: SitePlan, *types: DocType) -> list[Document]:
     return sorted((d for d in documents if not types or d.type in types), key=lambda d: d.number)
 
 
-def _link(plan: SitePlan, href: Href, number: str, text: str | None = None) -> str:
-    uri = plan.uri_of(number)
+def _effective_from(status: DocumentStatus) -> datetime.date:
+    assert status.published is not None
+    return status.published.effective_from
+
+
+def _remarks(plan: SitePlan, href: Href, status: DocumentStatus) -> str:
+    """What is about to change: revisions approved to take effect later, a revision in review."""
+    number = status.working.number
+    remarks = []
+    for revision in status.coming:
+        if revision.snapshot.withdrawn:
+            remarks.append(html.escape(f"{revision.effective_from} 起作废"))
+            continue
+        text = f"{revision.snapshot.version} 版 {revision.effective_from} 起生效"
+        remarks.append(_link(plan, href, number, text, plan.revision_uri(revision)))
+    if status.pending:
+        remarks.append(html.escape(f"修订版 {status.working.version} 审批中"))
+    return "；".join(remarks)
+
+
+def _link(plan: SitePlan, href: Href, number: str, text: str | None = None,
+          page_uri: str | None = None) -> str:
+    uri = page_uri or plan.uri_of(number)
     label = html.escape(text or number)
     return f'<a href="{html.escape(href(uri))}">{label}</a>' if uri else label
 
@@ -75,14 +98,23 @@ def master_list(plan: SitePlan, href: Href) -> str:
         rows = []
         for document in _in_force(plan, doc_type):
             status = plan.gate.statuses[document.number]
-            note = f"修订版 {status.working.version} 审批中" if status.pending else ""
             rows.append([_link(plan, href, document.number),
                          *map(html.escape, (document.title, str(document.version),
-                                            document.effective_date.isoformat(),
-                                            document.department, note))])
+                                            _effective_from(status).isoformat(),
+                                            document.department)),
+                         _remarks(plan, href, status)])
         if rows:
             parts += [f"## {doc_type.label}\n", _table(
                 ["文件编号", "文件名称", "版本", "生效日期", "归口部门", "备注"], rows)]
+    upcoming = [(status, status.coming[0]) for status in plan.gate.statuses.values()
+                if status.published is None and status.coming]
+    if upcoming:
+        rows = [[_link(plan, href, status.working.number, page_uri=plan.revision_uri(revision)),
+                 *map(html.escape, (status.working.title, str(revision.snapshot.version),
+                                    revision.effective_from.isoformat(), revision.date.isoformat()))]
+                for status, revision in sorted(upcoming, key=lambda u: u[0].working.number)]
+        parts += ["## 已批准待生效的新文件\n", "这些文件已经批准，到生效日期才开始执行。\n",
+                  _table(["文件编号", "文件名称", "版本", "生效日期", "批准日期"], rows)]
     withdrawn = sorted((s for s in plan.gate.statuses.values() if s.withdrawn and s.published),
                        key=lambda s: s.working.number)
     if withdrawn:
@@ -92,10 +124,10 @@ def master_list(plan: SitePlan, href: Href) -> str:
             replacement = document.replaced_by
             rows.append([*map(html.escape, (document.number, document.title,
                                             str(document.version),
-                                            status.published.date.isoformat())),  # type: ignore[union-attr]
+                                            _effective_from(status).isoformat())),
                          _link(plan, href, replacement) if replacement else "—"])
         parts += ["## 已作废文件\n", "已作废文件不再发布，其历次版本保存在 git 历史中，供审核查阅。\n",
-                  _table(["文件编号", "文件名称", "最后版本", "批准作废日期", "替代文件"], rows)]
+                  _table(["文件编号", "文件名称", "最后版本", "作废日期", "替代文件"], rows)]
     return _page("现行有效文件目录", *parts)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import html
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from .approvals import Revision
 from .model import DocType, Document, Right
 from .publication import DocumentStatus
 from .revision_history import HistoryRow
@@ -23,16 +25,23 @@ def clause_anchor(number: str) -> str:
     return "iso-" + number.replace(".", "-")
 
 
-def header_card(document: Document, state: str, approved: str) -> str:
-    """The card above each document: number, version, state, dates, owner, approval."""
+def header_card(document: Document, state: str, approved: str,
+                effective: datetime.date | None = None, coming: Iterable[Revision] = ()) -> str:
+    """The card above each document: number, version, state, dates, owner, approval.
+
+    ``effective`` is the day the revision shown takes effect (by default its
+    effective date); ``coming`` are approved revisions that take effect later.
+    """
     cells = [
         ("文件编号", document.number),
         ("版本", str(document.version)),
         ("状态", state),
-        ("生效日期", document.effective_date.isoformat()),
+        ("生效日期", (effective or document.effective_date).isoformat()),
         ("归口部门", document.department),
         ("批准", approved),
     ]
+    cells += [("已批准待生效", f"{'作废' if r.snapshot.withdrawn else r.snapshot.version}"
+                              f"（{r.effective_from} 起）") for r in coming]
     if document.type is DocType.RECORD_TEMPLATE:
         cells += [("保管部门", document.keeper or ""), ("保管期限", document.retention or "")]
     if document.type is DocType.JOB_RESPONSIBILITY:
@@ -56,7 +65,7 @@ def preview_note() -> str:
 
 
 def in_review_note(status: DocumentStatus) -> str:
-    """Shown when the working text differs from the approved text in force."""
+    """Shown when the working text differs from every approved text."""
     published = status.published
     assert published is not None
     working = status.working
@@ -64,8 +73,34 @@ def in_review_note(status: DocumentStatus) -> str:
     pending = f"修订版 {working.version} " if working.version != document.version else "修订"
     return (f'!!! warning "修订审批中"\n'
             f"    本文件的{pending}正在审核、批准中。下文是 {published.date.isoformat()} 批准、"
-            f"{document.effective_date.isoformat()} 起生效的现行版本 {document.version}，"
-            "在修订获批准之前继续有效。\n")
+            f"{published.effective_from.isoformat()} 起生效的现行版本 {document.version}，"
+            "在修订获批准并生效之前继续有效。\n")
+
+
+def coming_note(revision: Revision, status: DocumentStatus, link: str | None) -> str:
+    """On a document's page: a revision (or the withdrawal) approved to take effect later."""
+    current = status.published.snapshot.version if status.published else None
+    snapshot = revision.snapshot
+    if snapshot.withdrawn:
+        replaced = status.working.replaced_by
+        instead = f"，由 {replaced} 替代" if replaced else ""
+        return (f'!!! info "已批准作废，尚未生效"\n'
+                f"    本文件已于 {revision.date} 批准作废，{revision.effective_from} 起不再有效"
+                f"{instead}。在此之前请继续执行下文的现行版本 {current}。\n")
+    read = f"[阅读 {snapshot.version} 版全文]({link})" if link else ""
+    return (f'!!! info "新版本已批准待生效"\n'
+            f"    本文件的 {snapshot.version} 版已于 {revision.date} 批准，"
+            f"{revision.effective_from} 起生效；在此之前请继续执行下文的现行版本 {current}。{read}\n")
+
+
+def not_yet_in_force_note(revision: Revision, status: DocumentStatus, current: str | None) -> str:
+    """On the page of an approved revision that does not yet apply."""
+    published = status.published
+    now = (f"在此之前现行有效的是 [{published.snapshot.version} 版]({current})。"
+           if published and current else "在此之前本文件尚未生效。")
+    return (f'!!! warning "尚未生效"\n'
+            f"    这是 {revision.date} 批准、{revision.effective_from} 起生效的 "
+            f"{revision.snapshot.version} 版，现在还不能执行。{now}\n")
 
 
 def history_table(rows: list[HistoryRow]) -> str:

@@ -22,7 +22,7 @@ class HistoryRow:
     approved_by: str
     approved_on: datetime.date | None
     commit: str
-    status: str  # 现行有效, 已被替代, 已作废, 审批中
+    status: str  # 现行有效, 已批准待生效, 已被替代, 已作废, 审批中
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,13 +50,12 @@ def _with_role(name: str, role: str | None) -> str:
     return f"{name}（{role}）" if role else name
 
 
+COMING = "已批准待生效"
+
+
 def history_rows(status: DocumentStatus, register: Register) -> list[HistoryRow]:
-    """Newest first, as a revision table is read."""
-    rows = []
-    revisions = status.approvals.revisions
-    published = status.published
-    for revision in revisions:
-        rows.append(_row(revision, register, _state(revision, published)))
+    """Newest first, as a revision table is read: what was approved by the publication day."""
+    rows = [_row(revision, register, _state(revision, status)) for revision in status.approved]
     if status.pending:
         working = status.working
         authors = {(c.author_name, c.author_email) for c in status.later_commits}
@@ -72,8 +71,10 @@ def history_rows(status: DocumentStatus, register: Register) -> list[HistoryRow]
     return rows
 
 
-def _state(revision: Revision, published: Revision | None) -> str:
-    if revision is not published:
+def _state(revision: Revision, status: DocumentStatus) -> str:
+    if revision in status.coming:
+        return COMING
+    if revision is not status.published:
         return "已被替代"
     return State.OBSOLETE.label if revision.snapshot.withdrawn else State.EFFECTIVE.label
 
@@ -82,7 +83,7 @@ def _row(revision: Revision, register: Register, state: str) -> HistoryRow:
     snapshot = revision.snapshot
     return HistoryRow(
         version=str(snapshot.version),
-        effective_date=snapshot.effective_date,
+        effective_date=revision.effective_from,
         change_summary=snapshot.change_summary,
         written_by=_names(revision.authors, register),
         reviewed_by=tuple(_with_role(r.display_name, r.role) for r in revision.reviews),

@@ -27,6 +27,7 @@ RULES: dict[str, str] = {
                           "其他模板语法会在生成网站时被当作代码执行。",
     "document.duplicate-number": "同一文件编号出现在两个文件中。",
     "config.missing-folder": "qmsdoc.yml 中列出的文件目录不存在。",
+    "config.unknown-commit": "qmsdoc.yml 的 history_backfilled_until 必须是本仓库历史中的一个提交。",
     # Cross-references and coverage
     "reference.unknown-document": "引用、相关文件或记录中的编号必须对应一个存在的文件。",
     "reference.not-in-force": "现行有效文件不得引用草稿、审批中或已作废的文件。",
@@ -62,6 +63,8 @@ RULES: dict[str, str] = {
     "approval.unreadable-content": "审批时的文件内容必须能够读取。",
     "approval.unapproved-change": "批准后的内容又被修改：网站仍显示已批准的文本并注明审批中；"
                                   "--strict 时报错。",
+    "approval.effective-before-approval": "生效日期不能早于批准日期（文件不能追溯生效）；"
+                                          "补录的历史中按批准日期起生效，并提示。",
     "version.not-raised": "每次批准的内容变更都要提高版本号。",
     "version.decreased": "版本号只能升高。",
     "version.skipped": "版本号应逐次升高（A/1 之后是 A/2 或 B/0）。",
@@ -70,4 +73,7 @@ RULES: dict[str, str] = {
     "history.shallow": "必须在完整的 git 克隆中检查（不能是浅克隆）。",
     "history.untracked": "受控文件、人员名册和设置必须纳入 git 管理。",
     "history.uncommitted": "--strict 时受控文件不能有未提交的修改。",
+    "history.date-order": "提交日期不能早于它之前的提交（git 日期可随意填写）；审批、审核和受控设置的修改"
+                          "如此则报错，并按不早于前序提交的日期判定。",
+    "history.future-date": "提交日期不能晚于检查的时刻；审批在它写明的日期之前不算数。",
 }

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from . import registers
+from .approvals import Revision
 from .gate import GateResult
 from .loader import MACRO_RE
 from .model import DocType, Document, State
@@ -21,14 +22,16 @@ from .publication import DocumentStatus
 from .render import (
     Href,
     clause_anchor,
+    coming_note,
     document_title,
     header_card,
     history_table,
     in_review_note,
+    not_yet_in_force_note,
     preview_note,
     relative_link,
 )
-from .revision_history import history_rows
+from .revision_history import COMING, history_rows
 
 CARD_MARKER = "<!-- qmsdoc:card -->"
 HISTORY_MARKER = "<!-- qmsdoc:history -->"
@@ -40,6 +43,13 @@ class SitePage:
     title: str
     markdown: str
     number: str | None = None  # controlled documents only
+    revision: Revision | None = None
+    """For the page of an approved revision not yet in force; ``None`` on a document's page."""
+
+
+def revision_uri(number: str, revision: Revision) -> str:
+    """The stable address of one approved revision: ``archive/QP-05/A-2.md``."""
+    return f"archive/{number}/{str(revision.snapshot.version).replace('/', '-')}.md"
 
 
 class SitePlan:
@@ -56,14 +66,23 @@ class SitePlan:
         self._uri = {number: self._src_uri(s.working.path) for number, s in gate.statuses.items()}
         self.documents: dict[str, SitePage] = {}
         shown = list(gate.statuses.values()) if preview else gate.published()
+        coming = [] if preview else [(s.working.number, r) for s in gate.statuses.values()
+                                     for r in s.coming if not r.snapshot.withdrawn]
         if not preview:
-            gate.repository.read_blobs(s.published.blob for s in shown if s.published)
+            gate.repository.read_blobs([*(s.published.blob for s in shown if s.published),
+                                        *(r.blob for _, r in coming)])
         for status in shown:
             number = status.working.number
             self.documents[number] = SitePage(self._uri[number],
                                               document_title(self._shown(number)),
                                               self._text(status), number)
-        self._numbers_by_uri = {page.src_uri: number for number, page in self.documents.items()}
+        self.revisions = [
+            SitePage(revision_uri(number, revision),
+                     f"{document_title(revision.snapshot.document)}（{revision.snapshot.version}，待生效）",
+                     gate.repository.blob_text(revision.blob), number, revision)
+            for number, revision in coming if revision.snapshot.document is not None]
+        self._pages_by_uri = {page.src_uri: page for page in (
+            *self.documents.values(), *self.revisions)}
         self._registers = {uri: render for uri, _, render in registers.pages()}
         self.generated = [SitePage(uri, title, registers.stub(title))
                           for uri, title, _ in registers.pages()]
@@ -91,29 +110,39 @@ class SitePlan:
         return set(self._uri.values())
 
     def pages(self) -> list[SitePage]:
-        return [*self.documents.values(), *self.generated]
+        return [*self.documents.values(), *self.revisions, *self.generated]
 
     def register_markdown(self, src_uri: str, href: Href) -> str | None:
         """The body of a generated register page, or ``None`` for any other page."""
         render = self._registers.get(src_uri)
         return render(self, href) if render else None
 
-    def number_at(self, src_uri: str) -> str | None:
-        """The controlled document published at a page, if any."""
-        return self._numbers_by_uri.get(src_uri)
+    def page_at(self, src_uri: str) -> SitePage | None:
+        """The controlled document (or revision to come) published at a page, if any."""
+        return self._pages_by_uri.get(src_uri)
 
     def uri_of(self, number: str) -> str | None:
         page = self.documents.get(number)
         return page.src_uri if page else None
 
+    def coming_page(self, number: str) -> SitePage | None:
+        """The page of the next revision of a document to take effect, if it has one."""
+        return next((p for p in self.revisions if p.number == number), None)
+
     def cite_document(self, number: str, href: Href) -> str:
         """``{{ doc("QP-05") }}``: title, number and version in force, as a link."""
         status = self.gate.statuses.get(number)
         if status is None:
-            return f"{number}（不存在）"
+            return html.escape(f"{number}（不存在）")
+        coming = self.coming_page(number)
+        if number not in self.documents and coming and coming.revision:
+            revision = coming.revision
+            text = (f"《{status.working.title}》（{number}，{revision.snapshot.version}，"
+                    f"{revision.effective_from} 起生效）")
+            return f'<a href="{html.escape(href(coming.src_uri))}">{html.escape(text)}</a>'
         if number not in self.documents:
             state = "已作废" if status.withdrawn else "未生效"
-            return f"《{status.working.title}》（{number}，{state}）"
+            return html.escape(f"《{status.working.title}》（{number}，{state}）")
         document = self._shown(number)
         text = f"《{document.title}》（{number}，{document.version}）"
         return f'<a href="{html.escape(href(self._uri[number]))}">{html.escape(text)}</a>'
@@ -142,33 +171,63 @@ class SitePlan:
 
         return MACRO_RE.sub(cite, markdown)
 
-    def decorate_markdown(self, number: str, markdown: str) -> str:
-        """Title and in-review note before the text, the revision history heading after it.
+    def decorate_markdown(self, page: SitePage, markdown: str) -> str:
+        """Title and notices before the text, the revision history heading after it.
 
         The card and the history table are generated HTML: they are put in
         place of the two markers by :meth:`decorate_html` in the finished page,
         so neither the Markdown parser nor the search indexer walks them.
         """
-        status = self.gate.statuses[number]
-        parts = [f"# {self._shown(number).title}\n", CARD_MARKER + "\n"]
+        assert page.number is not None
+        status = self.gate.statuses[page.number]
+        document = self._document_of(page)
+        parts = [f"# {html.escape(document.title)}\n", CARD_MARKER + "\n"]
         if self.preview:
             parts.append(preview_note())
-        elif status.pending:
-            parts.append(in_review_note(status))
+        elif page.revision is not None:
+            current = self.documents.get(page.number)
+            link = relative_link(current.src_uri, page.src_uri) if current else None
+            parts.append(not_yet_in_force_note(page.revision, status, link))
+        else:
+            parts += [coming_note(revision, status,
+                                  self._revision_link(page.number, revision, page.src_uri))
+                      for revision in status.coming]
+            if status.pending:
+                parts.append(in_review_note(status))
         parts += [markdown.strip("\n") + "\n", "## 修订记录\n", HISTORY_MARKER + "\n"]
         return "\n".join(parts)
 
-    def decorate_html(self, number: str, html: str) -> str:
-        status = self.gate.statuses[number]
-        published = status.published
-        approved = f"{published.approval.display_name} {published.date}" if published else "—"
+    def revision_uri(self, revision: Revision) -> str | None:
+        """Where an approved revision that is not yet in force can be read, if anywhere."""
+        return next((p.src_uri for p in self.revisions if p.revision is revision), None)
+
+    def _revision_link(self, number: str, revision: Revision, from_uri: str) -> str | None:
+        uri = self.revision_uri(revision)
+        return relative_link(uri, from_uri) if uri else None
+
+    def _document_of(self, page: SitePage) -> Document:
+        if page.revision is not None:
+            assert page.revision.snapshot.document is not None
+            return page.revision.snapshot.document
+        assert page.number is not None
+        return self._shown(page.number)
+
+    def decorate_html(self, page: SitePage, html: str) -> str:
+        assert page.number is not None
+        status = self.gate.statuses[page.number]
+        shown = page.revision or status.published
+        approved = f"{shown.approval.display_name} {shown.date}" if shown else "—"
+        effective = shown.effective_from if shown else None
         if self.preview:
             state = status.working.state.label + ("（未批准）" if status.pending else "")
             if status.pending:
-                approved = "—"
+                approved, effective = "—", None
+        elif page.revision is not None:
+            state = COMING
         else:
             state = (State.OBSOLETE if status.withdrawn else State.EFFECTIVE).label
-        card = header_card(self._shown(number), state, approved)
+        coming = () if self.preview or page.revision else status.coming
+        card = header_card(self._document_of(page), state, approved, effective, coming)
         rows = history_rows(status, self.gate.register)
         return html.replace(CARD_MARKER, card, 1).replace(HISTORY_MARKER, history_table(rows), 1)
 
@@ -177,7 +236,7 @@ class SitePlan:
         nav: list[Any] = [{"首页": "index.md"}] if "index.md" in other_pages else []
         nav += [page for page in other_pages if page != "index.md"]
         for doc_type in DocType:
-            entries = [{page.title: page.src_uri} for page in sorted(
+            entries = [{html.escape(page.title): page.src_uri} for page in sorted(
                 self.documents.values(), key=lambda p: p.number or "")
                 if self.gate.statuses[page.number or ""].working.type is doc_type]
             if entries:

@@ -32,16 +32,18 @@ def version_findings(status: DocumentStatus, reissue_after: int) -> Iterator[Fin
             yield Finding("version.skipped", Severity.WARNING, working.path, line,
                           f"版本号从 {before.version} 跳到了 {after.version}",
                           f"下一版本应为 {_next(before.version)}", working.number)
-    published = status.published
-    if published is None:
+    latest = status.latest
+    if latest is None:
         return
-    if status.pending and working.version <= published.snapshot.version and (
+    if status.pending and working.version <= latest.snapshot.version and (
             working.state is not State.OBSOLETE):
         yield Finding("version.not-raised", Severity.WARNING, working.path, line,
-                      f"修订中的文件版本号 {working.version} 没有高于现行的 "
-                      f"{published.snapshot.version}",
-                      f"按修订幅度改为 {_next(published.snapshot.version)}", working.number)
-    version = published.snapshot.version
+                      f"修订中的文件版本号 {working.version} 没有高于最新批准的 "
+                      f"{latest.snapshot.version}",
+                      f"按修订幅度改为 {_next(latest.snapshot.version)}", working.number)
+    if status.published is None:
+        return
+    version = status.published.snapshot.version
     if version.amendment >= reissue_after and status.in_force:
         yield Finding("version.reissue-suggested", Severity.WARNING, working.path, line,
                       f"{working.label} 已修改 {version.amendment} 次（{version}），建议换版",

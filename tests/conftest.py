@@ -168,7 +168,7 @@ class ManualRepo:
         args = ["approve", *(["--review"] if review else []), *numbers]
         return self.qmsdoc(*args, person=person, date=date)
 
-    def gate(self, strict: bool = False, today: datetime.date = datetime.date(2024, 6, 1)
+    def gate(self, strict: bool = False, today: datetime.date = datetime.date(2024, 7, 1)
              ) -> GateResult:
         return run_gate(load_settings(self.root), strict=strict, today=today)
 

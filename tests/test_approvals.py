@@ -27,6 +27,7 @@ def revise(repo: ManualRepo, new_text: str = "文件管理员维护受控文件�
     """李文管 (or another person) commits a content change to QP-01."""
     repo.edit(QP01, "文件管理员维护受控文件。", new_text)
     repo.edit(QP01, "version: A/0", f"version: {version}")
+    repo.edit(QP01, "effective_date: '2024-03-01'", "effective_date: '2024-06-20'")
     repo.edit(QP01, "state: effective", f"state: {state}")
     return repo.commit("Revise QP-01", person=person, date=date, paths=(QP01,))
 
@@ -95,7 +96,7 @@ def test_published_text_comes_from_the_approved_commit_while_a_revision_is_in_re
     assert page.src_uri == "procedures/qp-01.md"
     assert "文件管理员维护受控文件。" in page.markdown
     assert "每年清点一次" not in page.markdown
-    decorated = plan.decorate_html("QP-01", plan.decorate_markdown("QP-01", "正文"))
+    decorated = plan.decorate_html(page, plan.decorate_markdown(page, "正文"))
     assert '!!! warning "修订审批中"' in decorated
     assert "修订版 A/1 正在审核、批准中" in decorated
     assert "<td>A/1</td><td>审批中</td>" in decorated and "<td>A/0</td><td>现行有效</td>" in decorated
@@ -195,9 +196,9 @@ def test_an_approval_needs_a_review_first(draft_repo: ManualRepo) -> None:
 def test_version_must_be_raised_and_never_go_down(approved_repo: ManualRepo) -> None:
     revise(approved_repo, version="A/0")
     finding = next(f for f in approved_repo.gate().findings if f.rule == "version.not-raised")
-    assert "没有高于现行的 A/0" in finding.message and "A/1 或 B/0" in finding.hint
+    assert "没有高于最新批准的 A/0" in finding.message and "A/1 或 B/0" in finding.hint
     refused = approved_repo.approve("QP-01", person="陈代表", date="2024-05-08", review=True)
-    assert refused.exit_code == 1 and "没有高于现行的 A/0" in refused.output
+    assert refused.exit_code == 1 and "没有高于已批准的 A/0" in refused.output
     approved_repo.trailer_commit("Reviewed-by: 陈代表 <chen@example.gov.cn>", person="陈代表",
                                  date="2024-05-08")
     approved_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>",
@@ -333,6 +334,7 @@ def test_the_authors_preview_shows_the_working_text_of_every_document(
     preview = SitePlan(gate, "docs", preview=True)
     assert "每年清点一次" in preview.documents["QP-01"].markdown
     assert "QP-02" in preview.documents  # drafts too
-    page = preview.decorate_html("QP-01", preview.decorate_markdown("QP-01", "正文"))
+    working = preview.documents["QP-01"]
+    page = preview.decorate_html(working, preview.decorate_markdown(working, "正文"))
     assert "预览：工作稿" in page and "审批中（未批准）" in page
     assert "QP-02" not in SitePlan(gate, "docs").documents  # never on the staff site

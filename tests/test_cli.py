@@ -87,6 +87,7 @@ def test_people_lists_roles_and_rights_from_the_job_responsibilities(
 def test_history_shows_every_approved_revision(approved_repo: ManualRepo) -> None:
     approved_repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
     approved_repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    approved_repo.edit("procedures/qp-01.md", "effective_date: '2024-03-01'", "effective_date: '2024-04-15'")
     approved_repo.edit("procedures/qp-01.md", "change_summary: 首次发布", "change_summary: 增加备份要求")
     approved_repo.commit("Revise", date="2024-04-01")
     approved_repo.approve_all(["QP-01"], date="2024-04-10")
@@ -101,7 +102,7 @@ def test_history_shows_every_approved_revision(approved_repo: ManualRepo) -> Non
     assert rows[0]["approved_on"] == "2024-04-10"
     assert re.fullmatch(r"[0-9a-f]{8}", rows[0]["commit"])
     text = approved_repo.qmsdoc("history", "QP-01").output
-    assert text.splitlines()[1].startswith("A/1  现行有效  生效 2024-03-01  批准 2024-04-10  提交 ")
+    assert text.splitlines()[1].startswith("A/1  现行有效  生效 2024-04-15  批准 2024-04-10  提交 ")
 
 
 def test_history_of_an_unknown_document(approved_repo: ManualRepo) -> None:

@@ -19,6 +19,7 @@ JR03 = "responsibilities/jr-03.md"
 def revise_qp01(repo: ManualRepo, date: str) -> None:
     repo.edit(QP01, "文件管理员维护受控文件。", "文件管理员维护受控文件，每年清点一次。")
     repo.edit(QP01, "version: A/0", "version: A/1")
+    repo.edit(QP01, "effective_date: '2024-03-01'", "effective_date: '2024-06-20'")
     repo.edit(QP01, "state: effective", "state: in_review")
     repo.commit("Revise QP-01", paths=(QP01,), date=date)
 
@@ -27,6 +28,7 @@ def revise_authority(repo: ManualRepo, path: str, old: str, new: str, date: str)
     """李文管 commits a new version of a job responsibility's authority."""
     repo.edit(path, old, new)
     repo.edit(path, "version: A/0", "version: A/1")
+    repo.edit(path, "effective_date: '2024-03-01'", "effective_date: '2024-06-20'")
     repo.edit(path, "state: effective", "state: in_review")
     repo.commit("Revise authority", paths=(path,), date=date)
 

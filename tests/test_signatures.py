@@ -73,6 +73,7 @@ def revise(repo: SigningRepo) -> None:
     """李文管 writes revision A/1 of QP-01."""
     repo.edit("procedures/qp-01.md", "维护受控文件。", "维护受控文件，按月备份。")
     repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    repo.edit("procedures/qp-01.md", "effective_date: '2024-03-01'", "effective_date: '2024-06-20'")
     repo.commit("Revise", date="2024-05-01")
 
 

@@ -1,0 +1,106 @@
+"""Commit dates, as far as history can vouch for them.
+
+Git records whatever date the committer types (``GIT_COMMITTER_DATE``), signed
+or not. What history does prove is order: a commit was made after each of its
+ancestors. So a commit is judged — the roles its people held, whether an
+approval came before the revision's effective date — at its own date or at the
+latest date among its ancestors, whichever is later. A commit dated before one
+of its ancestors, or after the moment of the check, is reported: an error when
+it records an approval or review or changes a governing file, where the date
+decides something; a warning for any other change to the manual.
+
+A department that moves to qmsdoc may enter its earlier history afterwards
+(补录), with the dates of its paper records. The settings may name the last
+commit of that history (``history_backfilled_until``): that commit and its
+ancestors are taken at their own dates and not reported.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from .findings import Finding, Severity
+from .history import Commit
+
+SKEW = datetime.timedelta(minutes=10)
+"""How far clocks of different machines may disagree before a date counts as wrong."""
+
+
+@dataclass(frozen=True)
+class CommitDates:
+    """The date each commit is judged at."""
+
+    through: dict[str, datetime.datetime]
+    """Per commit, the latest date among the commit itself and its ancestors."""
+    backfilled: frozenset[str]
+
+    @classmethod
+    def read(cls, commits: Iterable[Commit], backfilled_until: str | None = None) -> CommitDates:
+        """From every commit, oldest first (parents before children)."""
+        ordered = list(commits)
+        through: dict[str, datetime.datetime] = {}
+        for commit in ordered:
+            through[commit.sha] = max([commit.date, *(through[p] for p in commit.parents
+                                                      if p in through)])
+        backfilled: set[str] = set()
+        last = [sha for sha in through if backfilled_until and sha.startswith(backfilled_until)]
+        if len(last) == 1:  # an abbreviated commit id must name one commit
+            backfilled.add(last[0])
+            for commit in reversed(ordered):  # children before parents
+                if commit.sha in backfilled:
+                    backfilled.update(commit.parents)
+        return cls(through, frozenset(backfilled))
+
+    def latest_before(self, commit: Commit) -> datetime.datetime | None:
+        """The latest date among the commit's ancestors (``None``: it has none)."""
+        return max((self.through[p] for p in commit.parents if p in self.through), default=None)
+
+    def judged(self, commit: Commit) -> datetime.datetime:
+        """The date to judge a commit at: never earlier than any of its ancestors."""
+        before = self.latest_before(commit)
+        if commit.sha in self.backfilled or before is None:
+            return commit.date
+        return max(commit.date, before)
+
+    def findings(self, commits: Iterable[Commit], touched: Callable[[Commit], list[str]],
+                 decisive: Callable[[Commit], bool], now: datetime.datetime
+                 ) -> Iterator[Finding]:
+        """Commits of the manual dated before an ancestor, or in the future.
+
+        ``touched`` gives the controlled or governing files a commit changed (the
+        commit is reported only if there is one); ``decisive`` tells whether its
+        date decides something (an approval, a review, a governing change).
+        """
+        for commit in commits:
+            if commit.sha in self.backfilled:
+                continue
+            before = self.latest_before(commit)
+            backdated = before is not None and commit.date < before - SKEW
+            future = commit.date > now + SKEW
+            paths = touched(commit) if backdated or future else []
+            if not paths:
+                continue
+            severity = Severity.ERROR if decisive(commit) else Severity.WARNING
+            where = f"提交 {commit.short}（{commit.author_name}，“{commit.subject}”）"
+            if backdated:
+                assert before is not None
+                yield Finding(
+                    "history.date-order", severity, paths[0], None,
+                    f"{where}的日期 {_when(commit.date)} 早于它之前的提交（{_when(before)}）："
+                    "git 日期可由提交人随意填写，qmsdoc 按不早于前序提交的日期 "
+                    f"{before.date()} 判定此提交",
+                    "用正确的日期重新提交（不要设置 GIT_COMMITTER_DATE），或核对提交人电脑的时钟；"
+                    "若是启用 qmsdoc 前补录的历史，在 qmsdoc.yml 的 history_backfilled_until "
+                    "中写明补录的最后一个提交，并经批准")
+            else:
+                yield Finding(
+                    "history.future-date", severity, paths[0], None,
+                    f"{where}的日期 {_when(commit.date)} 晚于现在（{_when(now)}）："
+                    "这一日期之前，此提交中的审批不算数",
+                    "核对提交人电脑的时钟，用正确的日期重新提交")
+
+
+def _when(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
