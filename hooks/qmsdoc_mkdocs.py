@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -22,8 +23,12 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-import qmsdoc
-from qmsdoc.site import SitePlan
+# MkDocs puts this file's folder first on sys.path while it runs it: import the
+# installed qmsdoc, never a module of the same name that someone put beside the hook.
+sys.path[:] = [p for p in sys.path if p != os.path.dirname(__file__)]
+
+import qmsdoc  # noqa: E402
+from qmsdoc.site import SitePlan  # noqa: E402
 
 log = get_plugin_logger("qmsdoc")
 
@@ -59,7 +64,8 @@ def on_pre_build(config: MkDocsConfig) -> None:
     root = Path(config.config_file_path).parent
     try:
         settings = qmsdoc.load_settings(root)
-        gate = qmsdoc.run_gate(settings, strict=os.environ.get("QMSDOC_STRICT") == "1")
+        gate = qmsdoc.run_gate(settings, strict=os.environ.get("QMSDOC_STRICT") == "1",
+                               publishing=_build.command == "build")
     except qmsdoc.QmsdocError as error:
         raise PluginError(f"qmsdoc：{error}") from None
     for finding in gate.findings:
@@ -79,6 +85,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     for file in list(files):
         if file.src_uri in controlled:
             files.remove(file)  # replaced by the approved text below, or not published
+        elif file.generated_by is None and not plan.preview:  # staff site: committed files only
+            files.remove(file)
+            content = plan.site_files.get(file.src_uri)
+            if content is not None:
+                files.append(File.generated(config, file.src_uri, content=content,
+                                            inclusion=file.inclusion))
     for page in plan.pages():
         files.append(File.generated(config, page.src_uri, content=page.markdown,
                                     inclusion=InclusionLevel.INCLUDED))

@@ -24,6 +24,7 @@ from .publication import DATE_VARIABLE
 from .revision_history import history_rows
 from .rules import RULES
 
+
 class _Day(click.ParamType[datetime.date]):
     name = "日期"
 

@@ -27,10 +27,11 @@ from .commit_dates import CommitDates
 from .config import CONFIG_FILE, Settings
 from .entitlement import AuthorityTimeline, settle_timeline
 from .findings import Finding, Severity, sorted_findings
-from .governance import Governance, govern
+from .governance import Governance, govern, governed
 from .history import Commit, GitRepository, History, read_history
-from .loader import load_manual, read_text, template_findings
+from .loader import load_manual
 from .model import DocType, Document, Manual, State
+from .pages import SitePages, read_site_pages
 from .people import Authorities, Register, load_register, unknown_roles
 from .publication import (
     DocumentStatus,
@@ -54,6 +55,7 @@ class GateResult:
     judge: Judge
     manual: Manual
     statuses: dict[str, DocumentStatus]
+    pages: SitePages
     findings: list[Finding]
     day: datetime.date
     """The day the site publishes for: what is in force is judged as of this day."""
@@ -71,10 +73,14 @@ class GateResult:
         return next_change(list(self.statuses.values()))
 
 
-def run_gate(settings: Settings, *, strict: bool = False,
-             today: datetime.date | None = None) -> GateResult:
+def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date | None = None,
+             publishing: bool = False) -> GateResult:
     """Check the repository and decide what is published on ``today`` (see
-    :func:`~qmsdoc.publication.publication_day`)."""
+    :func:`~qmsdoc.publication.publication_day`).
+
+    ``publishing``: the staff site is about to be built from this working tree,
+    so whatever MkDocs itself reads (its settings, the hooks) must be approved.
+    """
     today = today or publication_day()
     repository = GitRepository(settings.root)
     with ThreadPoolExecutor(max_workers=1) as background:  # git works while Python reads files
@@ -85,17 +91,17 @@ def run_gate(settings: Settings, *, strict: bool = False,
     manual = loaded.manual
     tracked, uncommitted = tracked_paths.result(), changed_paths.result()
     findings = list(loaded.findings)
-    findings += _page_templates(settings)
     findings += _repository_findings(repository, manual, tracked, uncommitted if strict else set())
     history = read_history(log.result(), (d.path for d in manual if d.path in tracked),
-                           watched=(settings.people_file, CONFIG_FILE))
+                           watched=[unit.path for unit in governed(settings)])
     blobs = Blobs(repository, (
         sha for events in history.events.values() for event in events
         if approval_signers(event.commit) for sha in (event.blob, event.old_blob) if sha), manual)
     evidence = {d.number: collect_evidence(history.events.get(d.path, []), blobs)
                 for d in manual}
     responsibilities = [(d, evidence[d.number]) for d in manual.of_type(DocType.JOB_RESPONSIBILITY)]
-    dates, governance = _govern(settings, repository, history, responsibilities, strict)
+    dates, governance = _govern(settings, repository, history, responsibilities, strict,
+                                publishing)
     findings += governance.findings
     settings, register = governance.settings, governance.register
     findings += _date_findings(dates, history, settings)
@@ -133,13 +139,16 @@ def run_gate(settings: Settings, *, strict: bool = False,
     clauses = load_catalogue()
     findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
                                         loaded.unreadable_numbers))
+    pages = read_site_pages(settings, repository, manual, loaded.unreadable_numbers, clauses,
+                            strict)
+    findings += pages.findings
     return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
-                      statuses, sorted_findings(findings), today)
+                      statuses, pages, sorted_findings(findings), today)
 
 
 def _govern(settings: Settings, repository: GitRepository, history: History,
-            responsibilities: list[tuple[Document, FileEvidence]], strict: bool
-            ) -> tuple[CommitDates, Governance]:
+            responsibilities: list[tuple[Document, FileEvidence]], strict: bool,
+            publishing: bool) -> tuple[CommitDates, Governance]:
     """The governing files in force, and the dates commits are judged at.
 
     Changes to the register are judged under the job responsibilities' approvals
@@ -149,11 +158,13 @@ def _govern(settings: Settings, repository: GitRepository, history: History,
     """
     authorities_at = AuthorityTimeline.claimed(responsibilities).at
     dates = CommitDates.read(history.commits)
-    governance = govern(settings, repository, history.watched, authorities_at, dates, strict)
+    governance = govern(settings, repository, history.watched, authorities_at, dates, strict,
+                        publishing)
     backfilled = governance.settings.history_backfilled_until
     if backfilled:
         dates = CommitDates.read(history.commits, backfilled)
-        governance = govern(settings, repository, history.watched, authorities_at, dates, strict)
+        governance = govern(settings, repository, history.watched, authorities_at, dates,
+                            strict, publishing)
     return dates, governance
 
 
@@ -217,20 +228,6 @@ def _repository_findings(repository: GitRepository, manual: Manual, tracked: set
         yield Finding("history.uncommitted", Severity.ERROR, path, None,
                       "有未提交的修改；发布分支上的受控文件必须与 git 中的版本一致",
                       "提交或撤销这些修改（git status 可查看）")
-
-
-def _page_templates(settings: Settings) -> Iterable[Finding]:
-    """Site pages outside the document folders get the same template check."""
-    pages = settings.root / settings.pages_folder
-    controlled = [settings.root / folder for folder in settings.document_folders]
-    for file in sorted(pages.rglob("*.md")) if pages.is_dir() else ():
-        if any(file.is_relative_to(folder) for folder in controlled):
-            continue
-        path = file.relative_to(settings.root).as_posix()
-        text, problems = read_text(settings.root, path)
-        yield from problems
-        if text is not None:
-            yield from template_findings(path, text, 1)
 
 
 def _in_force(statuses: dict[str, DocumentStatus]) -> frozenset[str]:

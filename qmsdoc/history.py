@@ -163,18 +163,40 @@ class GitRepository:
         return self._blobs[sha]
 
     def read_blobs(self, shas: Iterable[str]) -> None:
-        """Read many blobs with one ``git cat-file --batch`` call."""
+        """Read many blobs as text with one ``git cat-file --batch`` call."""
         wanted = [sha for sha in dict.fromkeys(shas) if sha not in self._blobs]
+        for sha, content in self.blob_bytes(wanted).items():
+            self._blobs[sha] = content.decode("utf-8", errors="replace")
+
+    def blob_bytes(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """Many blobs exactly as stored, with one ``git cat-file --batch`` call."""
+        wanted = list(dict.fromkeys(shas))
         if not wanted:
-            return
+            return {}
         output = self._bulk(["cat-file", "--batch"], "".join(f"{sha}\n" for sha in wanted))
-        position = 0
+        contents, position = {}, 0
         for sha in wanted:
             header_end = output.index(b"\n", position)
             size = int(output[position:header_end].split(b" ")[2])
             start = header_end + 1
-            self._blobs[sha] = output[start:start + size].decode("utf-8", errors="replace")
+            contents[sha] = output[start:start + size]
             position = start + size + 1
+        return contents
+
+    def committed_files(self) -> list[tuple[str, str, str]]:
+        """(mode, blob, path) of every file in the current commit (none before the first)."""
+        if not self.has_commits():
+            return []
+        output = self.run("-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree",
+                          "HEAD")
+        files = []
+        for entry in output.split("\0"):
+            if entry:
+                header, _, path = entry.partition("\t")
+                mode, kind, sha = header.split(" ")
+                if kind == "blob":
+                    files.append((mode, sha, path))
+        return files
 
     def _bulk(self, args: list[str], stdin: str = "") -> bytes:
         """A git command with large output, through files rather than pipes.
@@ -207,17 +229,22 @@ def read_history(log: str, current_paths: Iterable[str], watched: Iterable[str] 
     """Each current file's commits, following it back through renames.
 
     A watched path is not followed: its history is whatever was ever at that
-    path, so deleting and re-adding the file does not start a new history.
+    path, so deleting and re-adding the file does not start a new history. A
+    watched path ending in ``/`` is a folder: its events are those of every file
+    in it.
     """
     records = log.split("\x1e")[1:]  # newest first
     commits = [_parse_record(record, len(records) - index) for index, record in enumerate(records)]
     history = _follow(commits, current_paths)
     history.watched = {path: [] for path in watched}
     history.commits = [commit for commit, _ in reversed(commits)]
+    folders = [path for path in watched if path.endswith("/")]
     for commit, changes in reversed(commits):
         for kind, path, _, blob, old_blob in changes:
-            if path in history.watched:
-                history.watched[path].append(FileEvent(commit, kind, path, blob, old_blob))
+            key = path if path in history.watched else next(
+                (folder for folder in folders if path.startswith(folder)), None)
+            if key is not None:
+                history.watched[key].append(FileEvent(commit, kind, path, blob, old_blob))
     return history
 
 

@@ -45,10 +45,11 @@ RULES: dict[str, str] = {
     "people.invalid": "人员名册的写法有误。",
     "people.duplicate-email": "一个 git 邮箱只能登记给一个人。",
     "people.unknown-role": "名册中的岗位必须有对应的岗位职责文件。",
-    "governance.unapproved-change": "人员名册或 qmsdoc 设置的修改须经批准才生效；未批准前按已批准的版本"
-                                    "检查，--strict 时报错。",
-    "governance.invalid-approval": "人员名册或设置的修改须由修改前名册中有权批准岗位职责、"
-                                   "且未参与修改的人批准（要求签名时须签名）。",
+    "governance.unapproved-change": "人员名册、qmsdoc 设置、网站设置 mkdocs.yml 和钩子 hooks/ 的修改"
+                                    "须经批准才生效；未批准前名册和设置按已批准的版本检查，"
+                                    "--strict 时报错；网站设置和钩子未经批准时不能生成员工网站。",
+    "governance.invalid-approval": "受控设置（名册、设置、mkdocs.yml、hooks/）的修改须由修改前名册中"
+                                   "有权批准岗位职责、且未参与修改的人批准（要求签名时须签名）。",
     "approval.missing": "标为现行有效的文件必须有有效的批准。",
     "approval.no-evidence": "元数据中的审批记录必须有对应的审批提交（由本人 qmsdoc approve 产生）。",
     "approval.unknown-person": "审批人必须登记在人员名册中。",
@@ -70,6 +71,9 @@ RULES: dict[str, str] = {
     "version.skipped": "版本号应逐次升高（A/1 之后是 A/2 或 B/0）。",
     "version.reissue-suggested": "修改次数达到 qmsdoc.yml 中 reissue_after 的次数，建议换版。",
     "review.overdue": "现行文件应在评审周期内完成定期评审。",
+    "page.uncommitted": "员工网站只发布已提交的网站页面；未提交的页面或修改不发布（--strict 时报错）。",
+    "file.symlink": "符号链接只能指向仓库中已提交的文件；受控文件不能是符号链接。",
+    "governance.hook-outside": "mkdocs.yml 列出的钩子必须放在受控的 hooks/ 目录中。",
     "history.shallow": "必须在完整的 git 克隆中检查（不能是浅克隆）。",
     "history.untracked": "受控文件、人员名册和设置必须纳入 git 管理。",
     "history.uncommitted": "--strict 时受控文件不能有未提交的修改。",

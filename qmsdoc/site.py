@@ -55,6 +55,8 @@ def revision_uri(number: str, revision: Revision) -> str:
 class SitePlan:
     """The pages of the staff site; with ``preview``, of the authors' preview instead.
 
+    The staff site shows the approved text of each document in force and, for
+    everything else in the docs folder, its committed content (``site_files``).
     The preview (``mkdocs serve``) shows every document as it is in the working
     tree, drafts included, each marked as a working text.
     """
@@ -83,9 +85,17 @@ class SitePlan:
             for number, revision in coming if revision.snapshot.document is not None]
         self._pages_by_uri = {page.src_uri: page for page in (
             *self.documents.values(), *self.revisions)}
+        self.site_files = {} if preview else self._committed_site_files()
         self._registers = {uri: render for uri, _, render in registers.pages()}
         self.generated = [SitePage(uri, title, registers.stub(title))
                           for uri, title, _ in registers.pages()]
+
+    def _committed_site_files(self) -> dict[str, bytes]:
+        """Source path in the site -> content, for every committed site page and file."""
+        blobs = {self._src_uri(path): sha for path, sha in self.gate.pages.blobs.items()
+                 if PurePosixPath(path).is_relative_to(self.docs_dir)}
+        contents = self.gate.repository.blob_bytes(blobs.values())
+        return {uri: contents[sha] for uri, sha in blobs.items()}
 
     def _shown(self, number: str) -> Document:
         """The document whose text and metadata the page shows."""

@@ -1,0 +1,153 @@
+"""Site pages: what the pages folder publishes besides the controlled documents.
+
+The staff site publishes a site page (the home page, a notice, a style sheet,
+an image) as it is committed on the current branch, never as it happens to be
+in the working tree: an uncommitted page or change is not published, and is
+reported. A page may cite documents and clauses as a controlled document does,
+and its citations are checked the same way. A symbolic link is published only
+when it points to a committed file inside the repository; a controlled
+document is never a link.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .clauses import ClauseCatalogue
+from .config import Settings
+from .findings import Finding, Severity
+from .history import GitRepository
+from .loader import citations, template_findings
+from .model import Manual
+
+LINK_MODE = "120000"
+
+
+@dataclass(frozen=True)
+class SitePages:
+    """The committed files the pages folder publishes, and what is wrong with them."""
+
+    blobs: dict[str, str]
+    """Repository path -> the blob published there (a link's target, for a link)."""
+    findings: tuple[Finding, ...]
+
+
+def read_site_pages(settings: Settings, repository: GitRepository, manual: Manual,
+                    unreadable: frozenset[str], catalogue: ClauseCatalogue,
+                    strict: bool) -> SitePages:
+    folder = settings.pages_folder.strip("/")
+    controlled = [f.strip("/") + "/" for f in settings.document_folders]
+    committed = {path: (mode, sha) for mode, sha, path in repository.committed_files()}
+
+    def is_page(path: str) -> bool:
+        return _within(path, folder) and not any(path.startswith(c) for c in controlled)
+
+    findings: list[Finding] = []
+    blobs: dict[str, str] = {}
+    for path, (mode, sha) in committed.items():
+        if not is_page(path):
+            continue
+        if mode != LINK_MODE:
+            blobs[path] = sha
+            continue
+        target = _link_target(path, repository.blob_bytes([sha])[sha])
+        if target is not None and committed.get(target, (LINK_MODE,))[0] != LINK_MODE:
+            blobs[path] = committed[target][1]
+        else:
+            findings.append(_bad_link(path, target))
+    for path, text in _markdown(repository, blobs).items():
+        if text is None:
+            findings.append(Finding("file.not-utf8", Severity.ERROR, path, None,
+                                    "文件不是 UTF-8 编码", "用编辑器把文件另存为 UTF-8 编码"))
+            continue
+        findings += template_findings(path, text, 1)
+        findings += _citation_findings(path, text, manual, unreadable, catalogue)
+    on_disk = [p for p in _files(settings.root, folder) if is_page(p)]
+    findings += _uncommitted(on_disk, set(committed), repository.changed([folder]), strict)
+    findings += _controlled_links(settings)
+    return SitePages(blobs, tuple(findings))
+
+
+def _within(path: str, folder: str) -> bool:
+    return not folder or folder == "." or path.startswith(folder + "/")
+
+
+def _link_target(path: str, target: bytes) -> str | None:
+    """The repository path a committed link points to, or ``None`` outside the repository."""
+    text = target.decode("utf-8", errors="replace")
+    if text.startswith("/"):
+        return None
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), text))
+    return None if resolved == ".." or resolved.startswith("../") else resolved
+
+
+def _bad_link(path: str, target: str | None) -> Finding:
+    where = "仓库之外" if target is None else f"{target}（不是已提交的文件）"
+    return Finding("file.symlink", Severity.ERROR, path, None,
+                   f"符号链接指向{where}：网站只发布仓库中已提交的文件",
+                   "删除这个链接，把要发布的文件本身复制进来并提交")
+
+
+def _markdown(repository: GitRepository, blobs: dict[str, str]) -> dict[str, str | None]:
+    pages = {path: sha for path, sha in blobs.items() if path.endswith(".md")}
+    contents = repository.blob_bytes(pages.values())
+    texts: dict[str, str | None] = {}
+    for path, sha in pages.items():
+        try:
+            texts[path] = contents[sha].decode("utf-8")
+        except UnicodeDecodeError:
+            texts[path] = None
+    return texts
+
+
+def _citation_findings(path: str, text: str, manual: Manual, unreadable: frozenset[str],
+                       catalogue: ClauseCatalogue) -> Iterator[Finding]:
+    """A page cites only documents and clauses that exist, as a controlled document does."""
+    for citation in citations(text, 1):
+        if citation.kind == "doc" and manual.get(citation.target) is None and (
+                citation.target not in unreadable):
+            yield Finding("reference.unknown-document", Severity.ERROR, path, citation.line,
+                          f"引用的文件 {citation.target} 不存在",
+                          "检查编号是否写错；引用写作 {{ doc(\"QP-05\") }}")
+        elif citation.kind == "clause" and citation.target not in catalogue:
+            yield Finding("clause.unknown", Severity.ERROR, path, citation.line,
+                          f"条款 {citation.target} 在 {catalogue.standard}中不存在",
+                          "条款号以 GB/T 19001-2016 的目录为准，例如 {{ clause(\"9.2\") }}")
+
+
+def _files(root: Path, folder: str) -> Iterator[str]:
+    """Every file (or link) under a folder of the working tree, links not followed."""
+    base = root / folder
+    for directory, folders, names in os.walk(base):
+        here = Path(directory)
+        names += [name for name in folders if (here / name).is_symlink()]
+        for name in names:
+            yield (here / name).relative_to(root).as_posix()
+
+
+def _uncommitted(on_disk: Iterable[str], committed: set[str], changed: set[str],
+                 strict: bool) -> Iterator[Finding]:
+    severity = Severity.ERROR if strict else Severity.WARNING
+    for path in sorted(on_disk):
+        if path not in committed:
+            yield Finding("page.uncommitted", severity, path, None,
+                          "网站页面没有提交，员工网站不会发布它",
+                          f"要发布就提交它（git add {path} 后提交）；不需要就删除")
+        elif path in changed:
+            yield Finding("page.uncommitted", severity, path, None,
+                          "网站页面有未提交的修改：员工网站发布的是已提交的内容",
+                          "提交这些修改后再发布，或撤销它们（git status 可查看）")
+
+
+def _controlled_links(settings: Settings) -> Iterator[Finding]:
+    """A controlled document is a file of its own, never a link to another file."""
+    for folder in settings.document_folders:
+        for path in _files(settings.root, folder.strip("/")):
+            if (settings.root / path).is_symlink():
+                yield Finding("file.symlink", Severity.ERROR, path, None,
+                              "受控文件不能是符号链接（链接指向的文件不受审批控制）",
+                              "删除这个链接，把文件本身放在这里并走审批")

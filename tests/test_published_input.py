@@ -1,0 +1,164 @@
+"""Nothing reaches the staff site that nobody approved or committed.
+
+Site pages are published as committed; links out of the repository, unknown
+citations and unapproved site settings or hooks stop the build. Each test builds
+a real site with MkDocs from a small manual in a real git repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qmsdoc.site import SitePlan
+
+from .conftest import PROJECT, ManualRepo, mini_manual, new_repo
+
+SITE_SETTINGS = """site_name: 测试局质量管理体系文件
+docs_dir: docs
+site_dir: site
+theme:
+  name: material
+  language: zh
+  font: false
+hooks:
+  - hooks/qmsdoc_mkdocs.py
+markdown_extensions: [toc, tables, admonition, attr_list]
+"""
+HOME = "# 测试局\n\n体系总体说明见 {{ doc(\"QM-01\") }}。\n"
+
+
+@pytest.fixture
+def site_repo(tmp_path: Path) -> ManualRepo:
+    """The mini manual, approved, with a site: mkdocs.yml, the project's hook, a home page."""
+    files = {**mini_manual(), "mkdocs.yml": SITE_SETTINGS, "docs/index.md": HOME,
+             "hooks/qmsdoc_mkdocs.py": (PROJECT / "hooks/qmsdoc_mkdocs.py").read_text("utf-8")}
+    repo = new_repo(tmp_path / "repo", files)
+    repo.commit("Add the first edition and the site", date="2024-02-01")
+    repo.approve_all(["JR-01", "JR-02", "JR-03"], date="2024-02-10")
+    repo.approve_all(["QM-01", "QP-01", "QR-01-01"], date="2024-02-20")
+    return repo
+
+
+def build(repo: ManualRepo, **env: str) -> subprocess.CompletedProcess[str]:
+    mkdocs = str(Path(sys.executable).with_name("mkdocs"))
+    return subprocess.run([mkdocs, "build"], cwd=repo.root, capture_output=True, text=True,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1",
+                               "QMSDOC_DATE": "2024-07-01", **env})
+
+
+def published(repo: ManualRepo, page: str) -> str:
+    return (repo.root / "site" / page).read_text(encoding="utf-8")
+
+
+def test_the_staff_site_publishes_site_pages_as_committed(site_repo: ManualRepo) -> None:
+    site_repo.write("docs/index.md", HOME + "\n草稿段落<script>alert(1)</script>\n")
+    site_repo.write("docs/notice.md", "# 未提交的通知\n")
+    result = build(site_repo)
+    assert result.returncode == 0, result.stderr
+    home = published(site_repo, "index.html")
+    assert "体系总体说明见" in home and "草稿段落" not in home and "alert(1)" not in home
+    assert not (site_repo.root / "site/notice").exists()
+    assert "docs/index.md: 警告：网站页面有未提交的修改" in result.stderr
+    assert "docs/notice.md: 警告：网站页面没有提交" in result.stderr
+    strict = build(site_repo, QMSDOC_STRICT="1")
+    assert strict.returncode != 0 and "page.uncommitted" in strict.stderr
+
+
+def test_a_link_out_of_the_repository_stops_the_build(site_repo: ManualRepo) -> None:
+    secret = site_repo.root.parent / "secret.txt"
+    secret.write_text("数据库密码 hunter2\n", encoding="utf-8")
+    os.symlink(secret, site_repo.root / "docs/secret.md")
+    os.symlink("/etc/passwd", site_repo.root / "docs/passwd.md")
+    site_repo.commit("Add links", date="2024-03-01")
+    found = [f for f in site_repo.gate().findings if f.rule == "file.symlink"]
+    assert {f.path for f in found} == {"docs/secret.md", "docs/passwd.md"}
+    assert all(f.is_error and "指向仓库之外" in f.message for f in found)
+    result = build(site_repo)
+    assert result.returncode != 0 and "file.symlink" in result.stderr
+    assert not (site_repo.root / "site").exists()
+
+
+def test_a_link_to_a_committed_file_publishes_its_committed_text(site_repo: ManualRepo) -> None:
+    site_repo.write("notes/guide.md", "# 使用说明\n\n已提交的说明。\n")
+    os.symlink("../notes/guide.md", site_repo.root / "docs/guide.md")
+    site_repo.commit("Link the guide", date="2024-03-01")
+    site_repo.write("notes/guide.md", "# 使用说明\n\n尚未提交的改动。\n")
+    result = build(site_repo)
+    assert result.returncode == 0, result.stderr
+    guide = published(site_repo, "guide/index.html")
+    assert "已提交的说明" in guide and "尚未提交的改动" not in guide
+
+
+def test_a_controlled_document_cannot_be_a_link(site_repo: ManualRepo) -> None:
+    os.symlink("qp-01.md", site_repo.root / "procedures/qp-09.md")
+    site_repo.commit("Link", date="2024-03-01")
+    found = [f for f in site_repo.gate().findings if f.rule == "file.symlink"]
+    assert [f.path for f in found] == ["procedures/qp-09.md"] and found[0].is_error
+
+
+def test_citations_in_site_pages_are_checked_and_escaped(site_repo: ManualRepo) -> None:
+    site_repo.write("docs/index.md", HOME + '\n见 {{ doc("<img src=x onerror=alert(1)>") }}。\n'
+                    '\n另见 {{ doc("../../../etc/passwd") }} 和 {{ clause("9.9") }}。\n')
+    site_repo.commit("Cite", date="2024-03-01")
+    gate = site_repo.gate()
+    found = sorted((f.line, f.rule) for f in gate.findings if f.path == "docs/index.md")
+    assert found == [(5, "reference.unknown-document"), (7, "clause.unknown"),
+                     (7, "reference.unknown-document")]
+    assert all(f.is_error for f in gate.findings if f.path == "docs/index.md")
+    html = SitePlan(gate, "docs").expand_macros(site_repo.read("docs/index.md"), "index.md")
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;（不存在）" in html
+    assert build(site_repo).returncode != 0
+
+
+def test_titles_are_text_not_markup(site_repo: ManualRepo) -> None:
+    gate = site_repo.gate()
+    plan = SitePlan(gate, "docs")
+    page = plan.documents["QP-01"]
+    object.__setattr__(gate.statuses["QP-01"].published_document, "title", "<script>x()</script>")
+    assert "# &lt;script&gt;x()&lt;/script&gt;" in plan.decorate_markdown(page, "正文")
+    nav = str(plan.nav(["index.md"]))
+    assert "<script>" not in nav
+
+
+def approve_by_merge(repo: ManualRepo, branch: str, date: str) -> None:
+    repo.git("checkout", "-q", "main", date=date)
+    repo.git("merge", "-q", "--no-ff", branch, "-m",
+             f"Merge branch '{branch}'\n\nApproved-by: 王局长 <wang@example.gov.cn>",
+             person="王局长", date=date)
+
+
+def test_site_settings_and_hooks_need_approval_before_the_staff_site_is_built(
+        site_repo: ManualRepo) -> None:
+    site_repo.git("checkout", "-q", "-b", "site", date="2024-03-01")
+    site_repo.edit("mkdocs.yml", "site_name: 测试局质量管理体系文件", "site_name: 测试局文件")
+    site_repo.commit("Rename the site", date="2024-03-01", paths=("mkdocs.yml",))
+    check = site_repo.gate().findings
+    change = [f for f in check if f.rule == "governance.unapproved-change"]
+    assert [(f.path, f.is_error) for f in change] == [("mkdocs.yml", False)]
+    result = build(site_repo)
+    assert result.returncode != 0
+    assert "mkdocs.yml: 错误：网站设置（mkdocs.yml）在批准后又被修改" in result.stderr
+    approve_by_merge(site_repo, "site", date="2024-03-05")
+    assert build(site_repo).returncode == 0
+
+
+def test_a_new_file_among_the_hooks_needs_approval(site_repo: ManualRepo) -> None:
+    (site_repo.root / "hooks/qmsdoc").mkdir()
+    (site_repo.root / "hooks/qmsdoc/__init__.py").write_text("print('hijacked')\n")
+    result = build(site_repo)
+    assert result.returncode != 0
+    assert "hooks/qmsdoc/__init__.py: 错误：网站钩子（hooks/）有未提交的修改" in result.stderr
+    shutil.rmtree(site_repo.root / "hooks/qmsdoc")
+    assert build(site_repo).returncode == 0
+
+
+def test_hooks_must_live_in_the_governed_folder(site_repo: ManualRepo) -> None:
+    site_repo.edit("mkdocs.yml", "  - hooks/qmsdoc_mkdocs.py", "  - hooks/qmsdoc_mkdocs.py\n  - x.py")
+    found = [f for f in site_repo.gate().findings if f.rule == "governance.hook-outside"]
+    assert len(found) == 1 and found[0].is_error and "x.py" in found[0].message
