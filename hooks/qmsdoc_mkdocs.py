@@ -6,6 +6,8 @@ cleans the site folder, and a `mkdocs build` writes into a staging folder
 that replaces the published site only when the whole build has succeeded.
 
 Set ``QMSDOC_STRICT=1`` on release branches: unapproved text then fails the build.
+This file and mkdocs.yml are governed: the staff build stops while either carries
+a change nobody approved.
 """
 
 from __future__ import annotations
