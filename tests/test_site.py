@@ -127,6 +127,14 @@ def test_search_segments_chinese_words_and_skips_the_card(built_sample: Path) ->
     assert "归口\u200b部门" not in text
 
 
+def commit_as_lina(root: Path, message: str) -> None:
+    """李娜, the document controller, commits every change in the working tree."""
+    identity = {"GIT_AUTHOR_NAME": "李娜", "GIT_AUTHOR_EMAIL": "lina@scjgj.shifan.example"}
+    subprocess.run(["git", "commit", "-qam", message], cwd=root, check=True, env={
+        **os.environ, **identity, "GIT_COMMITTER_NAME": identity["GIT_AUTHOR_NAME"],
+        "GIT_COMMITTER_EMAIL": identity["GIT_AUTHOR_EMAIL"]})
+
+
 def failed_build_keeps_the_site(root: Path, output: str) -> None:
     """The build fails with ``output`` in its log, and the published site is untouched."""
     published = (root / "site/index.html").read_bytes()
@@ -144,11 +152,7 @@ def test_a_broken_copy_builds_no_site_and_keeps_the_published_one(built_sample: 
     path = root / "procedures/qp-05.md"
     path.write_text(path.read_text(encoding="utf-8").replace("related: [QM-01,", "related: [QM-02,"),
                     encoding="utf-8")
-    subprocess.run(["git", "commit", "-qam", "Break QP-05"], cwd=root, check=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "李娜",
-                        "GIT_AUTHOR_EMAIL": "lina@scjgj.shifan.example",
-                        "GIT_COMMITTER_NAME": "李娜",
-                        "GIT_COMMITTER_EMAIL": "lina@scjgj.shifan.example"})
+    commit_as_lina(root, "Break QP-05")
     failed_build_keeps_the_site(
         root, "procedures/qp-05.md:12: 错误：引用的文件 QM-02 不存在 [reference.unknown-document]")
     shutil.rmtree(root / "site")
@@ -163,6 +167,7 @@ def test_a_build_aborted_by_a_warning_keeps_the_published_site(built_sample: Pat
     index = root / "docs/index.md"
     index.write_text(index.read_text(encoding="utf-8") + "\n见[不存在的页](missing.md)。\n",
                      encoding="utf-8")
+    commit_as_lina(root, "Link a missing page")
     # mkdocs.yml is strict: the broken link aborts the build once every page is written.
     failed_build_keeps_the_site(root, "missing.md")
 
