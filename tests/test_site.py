@@ -114,6 +114,13 @@ def test_the_site_makes_no_request_outside_the_intranet(built_sample: Path) -> N
             assert loads == [], file
 
 
+def test_the_theme_is_published_with_the_pages(built_sample: Path) -> None:
+    page = (built_sample / "site/index.html").read_text(encoding="utf-8")
+    styles = re.findall(r'href="(assets/stylesheets/main\.[0-9a-f]+\.min\.css)"', page)
+    assert styles and (built_sample / "site" / styles[0]).is_file()
+    assert (built_sample / "site/stylesheets/qmsdoc.css").is_file()
+
+
 def test_chinese_headings_keep_their_text_as_anchors(built_sample: Path) -> None:
     page = (built_sample / "site/procedures/qp-05/index.html").read_text(encoding="utf-8")
     assert 'id="1-目的"' in page
