@@ -200,7 +200,7 @@ class SitePlan:
             parts.append(not_yet_in_force_note(page.revision, status, link))
         else:
             parts += [coming_note(revision, status,
-                                  self._revision_link(page.number, revision, page.src_uri))
+                                  self._revision_link(revision, page.src_uri))
                       for revision in status.coming]
             if status.pending:
                 parts.append(in_review_note(status))
@@ -211,7 +211,7 @@ class SitePlan:
         """Where an approved revision that is not yet in force can be read, if anywhere."""
         return next((p.src_uri for p in self.revisions if p.revision is revision), None)
 
-    def _revision_link(self, number: str, revision: Revision, from_uri: str) -> str | None:
+    def _revision_link(self, revision: Revision, from_uri: str) -> str | None:
         uri = self.revision_uri(revision)
         return relative_link(uri, from_uri) if uri else None
 
