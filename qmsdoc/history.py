@@ -389,11 +389,15 @@ def _names_before(names: _Names, changes: list[_Change]) -> _Names:
 
 
 def _carry(waiting: dict[str, _Names], parent: str, names: _Names) -> None:
-    """Give a parent the names from one more child; at a branch point, the first child's win."""
+    """Give a parent the names from one more child; at a branch point, the first child's win.
+
+    Where one line's map already holds the other's, that map is kept as it is,
+    so that the lines behind the branch point share one map again.
+    """
     if not names:
         return
     known = waiting.get(parent)
-    if known is None:
+    if known is None or names.items() > known.items():
         waiting[parent] = names
-    elif known is not names:
+    elif known is not names and not known.items() >= names.items():
         waiting[parent] = {**names, **known}
