@@ -19,7 +19,9 @@ line. So each line of history keeps its own names: a branch that edits a file
 under its old name while the main line renames it, and a file added on two
 branches independently, keep all their commits. Maps are never changed once
 made: along linear history a parent shares its child's map, and a new map is
-made only at a rename or addition of a followed file and at branch points.
+made only at a rename or addition of a followed file and at a branch point
+whose lines disagree (a path two lines give to different files stays with the
+line the walk reached first).
 
 git prints no diff against a parent with the same tree as the merge, so the
 diffs printed are matched to the parents whose tree differs, in order.
@@ -292,12 +294,12 @@ def _parse(log: str) -> list[_Logged]:
         if len(parents) < 2:
             logged.append((commit, _changes(next(group)[2]), ()))
             continue
-        diffs = [_changes(raw) for _, _, raw in group]  # the last parent's first
         # git prints no diff against a parent with the merge's tree (nor the header, unless
-        # every diff is empty): the diffs printed belong, in order, to the other parents.
-        printed = [changes for changes in diffs if changes]
-        against = [printed.pop() if printed and trees.get(parent) != tree else []
-                   for parent in parents]
+        # every diff is empty): the diffs printed belong, in order, to the parents whose
+        # tree differs.
+        diffs = [_changes(raw) for _, _, raw in group][::-1]  # read backwards: first parent's first
+        printed = iter([changes for changes in diffs if changes])
+        against = [next(printed, []) if trees.get(parent) != tree else [] for parent in parents]
         logged.append((commit, against[0], list(zip(parents[1:], against[1:], strict=True))))
     return logged
 
@@ -357,16 +359,16 @@ def _follow(logged: list[_Logged], current_paths: Iterable[str]) -> dict[str, li
     for commit, changes, other_parents in reversed(logged):
         names = waiting.pop(commit.sha, None)
         if not names:
-            continue  # no current file has a name here, nor in the history behind it
-        renamed = False  # did this commit rename or add a followed file?
+            continue  # no current file has a name here: nothing to attribute or to carry
+        names_change = False  # did this commit add or rename a followed file?
         for kind, path, _, blob, old_blob in changes:
             current = names.get(path)
             if current is not None:
                 events[current].append(FileEvent(commit, kind, path, blob, old_blob))
-                renamed = renamed or kind in "AR"
+                names_change = names_change or kind in "AR"
         if commit.parents:
             _carry(waiting, commit.parents[0],
-                   _names_before(names, changes) if renamed else names)
+                   _names_before(names, changes) if names_change else names)
         for parent, diff in other_parents:
             _carry(waiting, parent, _names_before(names, diff))
     for path_events in events.values():
@@ -389,10 +391,13 @@ def _names_before(names: _Names, changes: list[_Change]) -> _Names:
 
 
 def _carry(waiting: dict[str, _Names], parent: str, names: _Names) -> None:
-    """Give a parent the names from one more child; at a branch point, the first child's win.
+    """Give a parent the names from one more child.
+
+    At a branch point the lines' names are joined; where two lines give one
+    path to different files, the child the walk reached first keeps it.
 
     Where one line's map already holds the other's, that map is kept as it is,
-    so that the lines behind the branch point share one map again.
+    so the history behind the branch point shares one map again.
     """
     if not names:
         return
