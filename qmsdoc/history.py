@@ -1,11 +1,30 @@
 """The repository's history, read from git in one pass.
 
-One ``git log`` over the whole history (renames detected, merges shown against
-their first parent) gives every commit with its author, date, trailers and the
-blobs it changed. Walking it from the newest commit back, each controlled
-document's file is followed through renames, so a document moved to another
-file keeps its history. Blob contents are read on demand through one
+One ``git log`` over the whole history gives every commit with its author,
+date, trailers and the blobs it changed, renames detected and each merge
+diffed against every parent. Blob contents are read on demand through one
 persistent ``git cat-file --batch`` process.
+
+What a commit did to a file is its diff against its first parent: a GitLab
+merge commit, which carries the approvals, brings in what its branch changed.
+The diffs against a merge's other parents serve only to follow files.
+
+Following a file: the walk goes from the newest commit back, every child
+before its parents (``--topo-order``), and each commit carries the names the
+current files have there — a map from a path at that commit to the current
+path. Along each edge to a parent, that edge's diff turns the map into the
+parent's: a rename moves a name back to the old path, an addition ends it. A
+parent reached from several children (a branch point) gets the names of every
+line. So each line of history keeps its own names: a branch that edits a file
+under its old name while the main line renames it, and a file added on two
+branches independently, keep all their commits. Maps are never changed once
+made: along linear history a parent shares its child's map, and a new map is
+made only at a rename or addition of a followed file and at a branch point
+whose lines disagree (a path two lines give to different files stays with the
+line the walk reached first).
+
+git prints no diff against a parent with the same tree as the merge, so the
+diffs printed are matched to the parents whose tree differs, in order.
 """
 
 from __future__ import annotations
@@ -16,8 +35,10 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +50,7 @@ if TYPE_CHECKING:
 APPROVED_BY = "Approved-by"
 REVIEWED_BY = "Reviewed-by"
 _IDENTITY_RE = re.compile(r"^(.*?)\s*<([^<>\s]+)>\s*$")
-_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%cI%x1f%s%x1f%(trailers:only,unfold,separator=%x1d)"
+_FORMAT = "%x1e%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%cI%x1f%s%x1f%(trailers:only,unfold,separator=%x1d)"
 
 
 @dataclass(frozen=True)
@@ -96,7 +117,7 @@ class History:
     watched: dict[str, list[FileEvent]] = field(default_factory=dict)
     """Per watched path, every commit that touched exactly that path, oldest first."""
     commits: list[Commit] = field(default_factory=list)
-    """Every commit once, oldest first (a parent before its children)."""
+    """Every commit once, oldest first (in ``sequence`` order: a parent before its children)."""
 
 
 class GitRepository:
@@ -216,30 +237,34 @@ class GitRepository:
             return output.read()
 
     def log(self) -> str:
-        """The whole history in one ``git log`` pass: commits, trailers, changed blobs."""
+        """The whole history in one ``git log`` pass: commits, trailers, changed blobs.
+
+        A merge comes as one record per parent with a different tree, each with
+        the diff against that parent; submodules are never hidden, so a
+        different tree always prints a diff.
+        """
         if not self.has_commits():
             return ""
         return self._bulk([
             "-c", "core.quotepath=false", "log", "-z", "--raw", "--no-abbrev", "-M",
-            "--diff-merges=first-parent", "--topo-order", f"--format={_FORMAT}", "HEAD",
+            "--ignore-submodules=none", "--diff-merges=separate", "--topo-order",
+            f"--format={_FORMAT}", "HEAD",
         ]).decode("utf-8", errors="replace")
 
 
 def read_history(log: str, current_paths: Iterable[str], watched: Iterable[str] = ()) -> History:
-    """Each current file's commits, following it back through renames.
+    """Each current file's commits, following it back through renames on every line of history.
 
     A watched path is not followed: its history is whatever was ever at that
     path, so deleting and re-adding the file does not start a new history. A
     watched path ending in ``/`` is a folder: its events are those of every file
     in it.
     """
-    records = log.split("\x1e")[1:]  # newest first
-    commits = [_parse_record(record, len(records) - index) for index, record in enumerate(records)]
-    history = _follow(commits, current_paths)
-    history.watched = {path: [] for path in watched}
-    history.commits = [commit for commit, _ in reversed(commits)]
-    folders = [path for path in watched if path.endswith("/")]
-    for commit, changes in reversed(commits):
+    logged = _parse(log)
+    history = History(_follow(logged, current_paths), {path: [] for path in watched},
+                      [commit for commit, _, _ in logged])
+    folders = [path for path in history.watched if path.endswith("/")]
+    for commit, changes, _ in logged:
         for kind, path, _, blob, old_blob in changes:
             key = path if path in history.watched else next(
                 (folder for folder in folders if path.startswith(folder)), None)
@@ -248,13 +273,41 @@ def read_history(log: str, current_paths: Iterable[str], watched: Iterable[str] 
     return history
 
 
-_Record = tuple[Commit, list[tuple[str, str, str | None, str | None, str | None]]]
+_Change = tuple[str, str, str | None, str | None, str | None]  # kind, path, old path, blob, old blob
+# A commit, its own changes (against its first parent; a root commit: against nothing) and,
+# for a merge, (parent, the diff against it) for each further parent.
+_Logged = tuple[Commit, list[_Change], Sequence[tuple[str, list[_Change]]]]
 
 
-def _parse_record(record: str, sequence: int) -> _Record:
-    header, _, raw = record.partition("\0")
-    sha, parents, name, email, date, subject, trailers = header.split("\x1f")
-    commit = Commit(
+def _parse(log: str) -> list[_Logged]:
+    """The log's commits, oldest first; a merge's records (one per parent) make one commit.
+
+    Read from the end of the log, every parent comes before its children.
+    """
+    logged: list[_Logged] = []
+    trees: dict[str, str] = {}
+    records = (record.partition("\0") for record in reversed(log.split("\x1e")[1:]))
+    for sequence, (header, group) in enumerate(groupby(records, itemgetter(0)), start=1):
+        commit, tree = _commit(header, sequence)
+        trees[commit.sha] = tree
+        parents = commit.parents
+        if len(parents) < 2:
+            logged.append((commit, _changes(next(group)[2]), ()))
+            continue
+        # git prints no diff against a parent with the merge's tree (nor the header, unless
+        # every diff is empty): the diffs printed belong, in order, to the parents whose
+        # tree differs.
+        diffs = [_changes(raw) for _, _, raw in group][::-1]  # read backwards: first parent's first
+        printed = iter([changes for changes in diffs if changes])
+        against = [next(printed, []) if trees.get(parent) != tree else [] for parent in parents]
+        logged.append((commit, against[0], list(zip(parents[1:], against[1:], strict=True))))
+    return logged
+
+
+def _commit(header: str, sequence: int) -> tuple[Commit, str]:
+    """The commit a record's header describes, and its tree."""
+    sha, tree, parents, name, email, date, subject, trailers = header.split("\x1f")
+    return Commit(
         sha=sha,
         parents=tuple(parents.split()),
         author_name=name,
@@ -266,7 +319,10 @@ def _parse_record(record: str, sequence: int) -> _Record:
             for key, _, value in (t.partition(":") for t in trailers.split("\x1d") if t)
         ),
         sequence=sequence,
-    )
+    ), tree
+
+
+def _changes(raw: str) -> list[_Change]:
     changes = []
     tokens = raw.lstrip("\n").split("\0")
     index = 0
@@ -280,39 +336,73 @@ def _parse_record(record: str, sequence: int) -> _Record:
             old_path, path = None, tokens[index + 1]
             index += 2
         changes.append((kind, path, old_path, _blob(new_blob), _blob(old_blob)))
-    return commit, changes
+    return changes
 
 
 def _blob(sha: str) -> str | None:
     return None if set(sha) == {"0"} else sha
 
 
-def _follow(records: list[_Record], current_paths: Iterable[str]) -> History:
-    """Attribute each change to the current file it belongs to, newest commit first.
+_Names = dict[str, str]  # path at some commit -> the current path of the file it is there
 
-    ``alias`` maps a path as it was at some point in history to the current
-    path. A rename moves the alias to the old name; an addition ends it. A
-    merge only adds aliases, because the branch commits after it in this walk
-    still use the names the merge shows.
+
+def _follow(logged: list[_Logged], current_paths: Iterable[str]) -> dict[str, list[FileEvent]]:
+    """Attribute each commit's own changes to the current files they belong to, oldest first.
+
+    ``waiting`` holds the names at each commit not reached yet, carried from
+    its children (the walk reaches every child first).
     """
-    alias = {path: path for path in current_paths}
-    events: dict[str, list[FileEvent]] = {path: [] for path in alias}
-    for commit, changes in records:
-        for kind, path, old_path, blob, old_blob in changes:
-            current = alias.get(path)
-            if current is None and old_path is not None:
-                current = alias.get(old_path)
-            if current is None:
-                continue
-            events[current].append(FileEvent(commit, kind, path, blob, old_blob))
-            if commit.is_merge:
-                if old_path is not None and kind == "R":
-                    alias.setdefault(old_path, current)
-            elif kind == "R" and old_path is not None and alias.get(path) == current:
-                del alias[path]
-                alias[old_path] = current
-            elif kind == "A":
-                alias.pop(path, None)
+    events: dict[str, list[FileEvent]] = {path: [] for path in current_paths}
+    waiting: dict[str, _Names] = {}
+    if logged:
+        waiting[logged[-1][0].sha] = {path: path for path in events}  # HEAD
+    for commit, changes, other_parents in reversed(logged):
+        names = waiting.pop(commit.sha, None)
+        if not names:
+            continue  # no current file has a name here: nothing to attribute or to carry
+        names_change = False  # did this commit add or rename a followed file?
+        for kind, path, _, blob, old_blob in changes:
+            current = names.get(path)
+            if current is not None:
+                events[current].append(FileEvent(commit, kind, path, blob, old_blob))
+                names_change = names_change or kind in "AR"
+        if commit.parents:
+            _carry(waiting, commit.parents[0],
+                   _names_before(names, changes) if names_change else names)
+        for parent, diff in other_parents:
+            _carry(waiting, parent, _names_before(names, diff))
     for path_events in events.values():
         path_events.reverse()
-    return History(events)
+    return events
+
+
+def _names_before(names: _Names, changes: list[_Change]) -> _Names:
+    """The names across one edge, before its changes: a rename moves a name back to the old
+    path, an addition ends it. The same map if nothing changes: maps are never changed."""
+    gone = [path for kind, path, _, _, _ in changes if kind in "AR" and path in names]
+    if not gone:
+        return names
+    before = names.copy()
+    for path in gone:
+        del before[path]
+    before.update((old_path, names[path]) for kind, path, old_path, _, _ in changes
+                  if kind == "R" and old_path is not None and path in names)
+    return before
+
+
+def _carry(waiting: dict[str, _Names], parent: str, names: _Names) -> None:
+    """Give a parent the names from one more child.
+
+    At a branch point the lines' names are joined; where two lines give one
+    path to different files, the child the walk reached first keeps it.
+
+    Where one line's map already holds the other's, that map is kept as it is,
+    so the history behind the branch point shares one map again.
+    """
+    if not names:
+        return
+    known = waiting.get(parent)
+    if known is None or names.items() > known.items():
+        waiting[parent] = names
+    elif known is not names and not known.items() >= names.items():
+        waiting[parent] = {**names, **known}
