@@ -6,7 +6,9 @@ Two lines of defence keep hostile or careless markup off the staff site:
    reports every script, event-handler attribute, ``javascript:``/``vbscript:``/
    ``data:`` address and embedded page, form or style sheet, with its line. The
    gate turns these into errors, so the author learns what to remove.
-2. An allow-list sanitizer for the HTML that MkDocs renders (to come).
+2. :func:`clean_html` passes the HTML that MkDocs renders through an allow-list
+   sanitizer (nh3, bindings to the Rust ammonia library): whatever the first
+   line misses never reaches a browser.
 
 Code shown as code is not active: Markdown escapes fenced code blocks and
 inline code spans, so a procedure may show an HTML snippet. Only code that
@@ -227,3 +229,45 @@ def _markdown_problems(text: str) -> Iterator[_Problem]:
                                f"属性列表 {{…}} 中 {key} 的地址以 {scheme}: 开头：{_UNSAFE_WHY}",
                                _LINK_HINT)
 
+
+# --- The allow-list for published HTML --------------------------------------------------------
+
+# Everything MkDocs, Material's Markdown extensions and qmsdoc put in a page body.
+ALLOWED_TAGS = frozenset((
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
+    "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s",
+    "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot",
+    "th", "thead", "tr", "u", "ul", "var", "wbr",
+))
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir", "data-search-exclude"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align", "style"},  # style: text-align of Markdown tables
+    "th": {"colspan", "rowspan", "align", "style"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "ol": {"start", "type", "reversed"},
+    "li": {"value"},
+    "details": {"open"},
+}
+ALLOWED_SCHEMES = frozenset(("http", "https", "mailto", "tel"))  # relative links are kept
+
+
+def clean_html(html: str) -> str:
+    """``html`` with everything outside the allow-list removed, by nh3 (the ammonia sanitizer).
+
+    Keeps what the site's page bodies contain (the constants above); drops
+    scripts and style sheets with their content, comments (old browsers run
+    conditional ones), other tags (keeping their text), event handlers, and
+    any address that is not relative, http(s), mailto or tel. Apply it to the
+    finished body, after qmsdoc has put the document card and revision history
+    in place of their comment markers. nh3 writes the HTML anew (``&para;`` as
+    ``¶``, ``<hr />`` as ``<hr>``); cleaning it again changes nothing.
+    """
+    import nh3  # the site extra: the checks (find_active_content) run without it
+
+    return nh3.clean(html, tags=set(ALLOWED_TAGS), attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes=set(ALLOWED_SCHEMES), filter_style_properties={"text-align"},
+                     link_rel=None)

@@ -10,16 +10,21 @@ from __future__ import annotations
 import html
 import random
 import re
+import shutil
+import struct
+import zlib
 from html.parser import HTMLParser
+from pathlib import Path
 
 import markdown
 import pytest
 from mkdocs.config import load_config
 
-from qmsdoc.active_content import find_active_content
+from qmsdoc.active_content import clean_html, find_active_content
 from qmsdoc.rules import RULES
 
 from .conftest import PROJECT
+from .test_site import mkdocs_build
 
 
 @pytest.fixture(scope="module")
@@ -248,3 +253,173 @@ def test_every_rule_it_reports_is_documented() -> None:
     assert used <= set(RULES)
     assert all(f"`{rule}`" in readme for rule in used)
 
+
+# --- The sanitizer ----------------------------------------------------------------------------
+
+HOSTILE_HTML = {
+    '<p>说明<script>alert(1)</script></p>': "<p>说明</p>",
+    '<img src="a.png" onerror="alert(1)">': '<img src="a.png">',
+    '<a href="javascript:alert(1)">x</a>': "<a>x</a>",
+    '<a href="jav&#x61;script:alert(1)">x</a>': "<a>x</a>",
+    '<a href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;">x</a>': "<a>x</a>",
+    '<iframe src="https://example.com/">x</iframe>': "x",
+    '<form action="/login"><input name="password"><button>登录</button></form>': "登录",
+    '<object data="x.swf">插件</object><embed src="x.swf">': "插件",
+    '<svg onload="alert(1)"><script>alert(2)</script><a xlink:href="javascript:alert(3)">图</a></svg>': "",
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>': "",
+    '<style>.qms-card{display:none}</style><base href="https://evil.example/">': "",
+    '<meta http-equiv="refresh" content="0; url=https://evil.example/">': "",
+    '<!--[if IE]><script>alert(1)</script><![endif]-->': "",
+    '<div style="position: fixed; top: 0">假通知</div>': "<div>假通知</div>",
+    '<details open ontoggle="alert(1)"><summary>s</summary></details>':
+        '<details open=""><summary>s</summary></details>',
+    '<a href="https://example.gov.cn" target="_blank" rel="opener">网站</a>':
+        '<a href="https://example.gov.cn">网站</a>',
+}
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_HTML)
+def test_the_sanitizer_removes_active_content(hostile: str) -> None:
+    assert clean_html(hostile) == HOSTILE_HTML[hostile]
+    assert clean_html(clean_html(hostile)) == clean_html(hostile)
+
+
+SHOWCASE = """\
+# 页面写法示例
+
+## 表格
+
+| 左 | 中 | 右 |
+| :--- | :---: | ---: |
+| a<br>b | `code` | {{ doc("QP-05") }} |
+
+!!! note "提示"
+    这是提示。
+
+??? warning "可折叠"
+    折叠内容。
+
+???+ tip
+    展开的折叠内容。
+
+```python
+def f(x):
+    return "<b>" + x
+```
+
+行内 `code`、<kbd>Ctrl</kbd>、<sub>下</sub>、<sup>上</sup>、<mark>标记</mark>、
+<abbr title="全称">缩写</abbr>。
+
+![流程图](showcase/flow.png "流程图"){ width="300" }
+
+[外部](https://example.gov.cn "标题")、[邮件](mailto:a@b.cn)、[电话](tel:12345)、[本页表格](#表格)
+
+术语
+:   定义
+
+1. 一
+2. 二
+    - 嵌入
+
+> 引用
+
+***
+
+段落
+{: .lead #para-id }
+
+<details>
+<summary>原始 HTML</summary>
+内容 <span class="x">span</span>
+</details>
+"""
+
+
+def one_pixel_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 5)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def built_with_showcase(sample_clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample site built by MkDocs and our hook, with one page using every extension."""
+    root = tmp_path_factory.mktemp("showcase") / "sample"
+    shutil.copytree(sample_clone, root)
+    (root / "docs/showcase.md").write_text(SHOWCASE, encoding="utf-8")
+    (root / "docs/showcase").mkdir()
+    (root / "docs/showcase/flow.png").write_bytes(one_pixel_png())
+    result = mkdocs_build(root)
+    assert result.returncode == 0, result.stderr
+    return root / "site"
+
+
+class _Tokens(HTMLParser):
+    """A page body as a list of elements, attributes and text, ignoring how it is written."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tokens: list[tuple[str, ...]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}  # <x a> is <x a="">
+        if "style" in values:  # nh3 writes "text-align: left;" as "text-align:left"
+            values["style"] = re.sub(r"\s|;$", "", values["style"])
+        self.tokens.append(("<", tag, *sorted(f"{name}={value}" for name, value in values.items())))
+
+    handle_startendtag = handle_starttag  # <hr /> is <hr>
+
+    def handle_endtag(self, tag: str) -> None:
+        self.tokens.append(("</", tag))
+
+    def handle_data(self, data: str) -> None:  # entities decoded: &para; is ¶
+        if self.tokens and self.tokens[-1][0] == "text":
+            data = self.tokens.pop()[1] + data
+        self.tokens.append(("text", data))
+
+    def handle_comment(self, data: str) -> None:
+        self.tokens.append(("<!--", data))
+
+
+def tokens(body: str) -> list[tuple[str, ...]]:
+    parser = _Tokens()
+    parser.feed(body)
+    parser.close()
+    return parser.tokens
+
+
+def article(page: Path) -> str:
+    found = re.search(r"<article[^>]*>(.*)</article>", page.read_text(encoding="utf-8"), re.S)
+    assert found is not None, page
+    return found.group(1)
+
+
+def test_the_sanitizer_keeps_every_page_of_the_real_site(built_with_showcase: Path) -> None:
+    """Cleaning any page body keeps the same elements in the same order, with the same
+    attributes and values (an attribute without a value equals an empty one; style is
+    compared without spaces and its final semicolon), the same text (entities decoded)
+    and the same comments: only the way the HTML is written may change.
+    """
+    pages = sorted(built_with_showcase.rglob("index.html"))
+    assert len(pages) > 40
+    for page in pages:
+        body = article(page)
+        assert tokens(clean_html(body)) == tokens(body), page
+    showcase = " ".join(map(str, tokens(article(built_with_showcase / "showcase/index.html"))))
+    for feature in ("style=text-align:center", "'details', 'class=tip', 'open=open'",
+                    "'div', 'class=admonition note'", "'p', 'class=admonition-title'",
+                    "'span', 'class=k'", "'img', 'alt=流程图', 'src=flow.png'", "href=#表格",
+                    "href=mailto:a@b.cn", "href=tel:12345", "'a', 'class=headerlink'", "'dl'",
+                    "'p', 'class=lead', 'id=para-id'", "href=../procedures/qp-05/"):
+        assert feature in showcase, feature
+    card = " ".join(map(str, tokens(article(built_with_showcase / "procedures/qp-05/index.html"))))
+    assert "'div', 'class=qms-card', 'data-search-exclude='" in card
+    assert "'div', 'class=qms-history', 'data-search-exclude='" in card
+
+
+def test_cleaning_twice_changes_nothing_more(built_with_showcase: Path) -> None:
+    for page in sorted(built_with_showcase.rglob("index.html")):
+        once = clean_html(article(page))
+        assert clean_html(once) == once, page
