@@ -8,10 +8,12 @@ shows that code as text.
 from __future__ import annotations
 
 import html
+import os
 import random
 import re
 import shutil
 import struct
+import subprocess
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -345,12 +347,17 @@ def one_pixel_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def built_with_showcase(sample_clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample site built by MkDocs and our hook, with one page using every extension."""
+    """The sample site built by MkDocs and our hook, with one (committed) page using every extension."""
     root = tmp_path_factory.mktemp("showcase") / "sample"
     shutil.copytree(sample_clone, root)
     (root / "docs/showcase.md").write_text(SHOWCASE, encoding="utf-8")
     (root / "docs/showcase").mkdir()
     (root / "docs/showcase/flow.png").write_bytes(one_pixel_png())
+    identity = {"GIT_AUTHOR_NAME": "李娜", "GIT_AUTHOR_EMAIL": "lina@scjgj.shifan.example",
+                "GIT_COMMITTER_NAME": "李娜", "GIT_COMMITTER_EMAIL": "lina@scjgj.shifan.example"}
+    for command in (["git", "add", "docs"], ["git", "commit", "-qm", "Add a page showing every extension"]):
+        subprocess.run(command, cwd=root, check=True, env={
+            **os.environ, **identity, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
     result = mkdocs_build(root)
     assert result.returncode == 0, result.stderr
     return root / "site"
