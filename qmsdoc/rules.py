@@ -25,6 +25,13 @@ RULES: dict[str, str] = {
     "schema.replaced-by-not-obsolete": "只有已作废的文件才能写替代文件 replaced_by。",
     "template.forbidden": "正文只允许 {{ doc(\"编号\") }} 和 {{ clause(\"条款\") }} 两种模板写法，"
                           "其他模板语法会在生成网站时被当作代码执行。",
+    "content.script": "受控文件和网站页面不能含 <script> 脚本（代码块和行内代码中展示的除外）。",
+    "content.event-handler": "HTML 标签和属性列表 {…} 不能带 onclick、onerror 等事件属性"
+                             "（点击、加载时执行的代码）。",
+    "content.unsafe-url": "链接、图片等地址不能以 javascript:、vbscript:、data: 开头；"
+                          "只用站内相对路径和 http(s)、mailto、tel 地址。",
+    "content.embedded": "不能嵌入其他网页、插件、表单或改变整个页面的元素"
+                        "（iframe、object、embed、form、input、base、meta、link、style 等）。",
     "document.duplicate-number": "同一文件编号出现在两个文件中。",
     "config.missing-folder": "qmsdoc.yml 中列出的文件目录不存在。",
     "config.unknown-commit": "qmsdoc.yml 的 history_backfilled_until 必须是本仓库历史中的一个提交。",
