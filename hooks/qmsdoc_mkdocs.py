@@ -30,6 +30,7 @@ from mkdocs.utils.templates import TemplateContext
 sys.path[:] = [p for p in sys.path if p != os.path.dirname(__file__)]
 
 import qmsdoc  # noqa: E402
+from qmsdoc.active_content import clean_html  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
 
 log = get_plugin_logger("qmsdoc")
@@ -131,8 +132,11 @@ def on_page_context(context: TemplateContext, page: Page, config: MkDocsConfig,
                     nav: Navigation) -> TemplateContext:
     plan = _plan()
     controlled = plan.page_at(page.file.src_uri)
-    if controlled and page.content is not None:
-        page.content = plan.decorate_html(controlled, page.content)
+    if page.content is not None:
+        if controlled:
+            page.content = plan.decorate_html(controlled, page.content)
+        # The gate has refused active content; the allow-list is the second line.
+        page.content = clean_html(page.content)
     return context
 
 

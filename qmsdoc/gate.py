@@ -40,6 +40,7 @@ from .publication import (
     publication_day,
     publication_findings,
 )
+from .published_content import published_content_findings
 from .signatures import verify
 from .snapshots import Blobs
 from .versions import review_findings, version_findings
@@ -139,6 +140,7 @@ def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date |
     clauses = load_catalogue()
     findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
                                         loaded.unreadable_numbers))
+    findings += published_content_findings(statuses.values())
     pages = read_site_pages(settings, repository, manual, loaded.unreadable_numbers, clauses,
                             strict)
     findings += pages.findings

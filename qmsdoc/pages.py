@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .active_content import find_active_content
 from .clauses import ClauseCatalogue
 from .config import Settings
 from .findings import Finding, Severity
@@ -25,6 +26,9 @@ from .loader import citations, template_findings
 from .model import Manual
 
 LINK_MODE = "120000"
+MARKUP = (".md", ".html", ".htm", ".xhtml", ".svg", ".xml")
+"""Files whose text a browser renders as a page or image: checked for active content."""
+SCRIPTS = (".js", ".mjs", ".cjs")
 
 
 @dataclass(frozen=True)
@@ -59,13 +63,17 @@ def read_site_pages(settings: Settings, repository: GitRepository, manual: Manua
             blobs[path] = committed[target][1]
         else:
             findings.append(_bad_link(path, target))
-    for path, text in _markdown(repository, blobs).items():
-        if text is None:
+    for path, text in _texts(repository, blobs).items():
+        if path.endswith(SCRIPTS):
+            findings.append(_script(path))
+        elif text is None:
             findings.append(Finding("file.not-utf8", Severity.ERROR, path, None,
                                     "文件不是 UTF-8 编码", "用编辑器把文件另存为 UTF-8 编码"))
-            continue
-        findings += template_findings(path, text, 1)
-        findings += _citation_findings(path, text, manual, unreadable, catalogue)
+        else:
+            findings += find_active_content(path, text)
+            if path.endswith(".md"):
+                findings += template_findings(path, text, 1)
+                findings += _citation_findings(path, text, manual, unreadable, catalogue)
     on_disk = [p for p in _files(settings.root, folder) if is_page(p)]
     findings += _uncommitted(on_disk, set(committed), repository.changed([folder]), strict)
     findings += _controlled_links(settings)
@@ -92,8 +100,15 @@ def _bad_link(path: str, target: str | None) -> Finding:
                    "删除这个链接，把要发布的文件本身复制进来并提交")
 
 
-def _markdown(repository: GitRepository, blobs: dict[str, str]) -> dict[str, str | None]:
-    pages = {path: sha for path, sha in blobs.items() if path.endswith(".md")}
+def _script(path: str) -> Finding:
+    return Finding("content.script", Severity.ERROR, path, None,
+                   "网站页面目录中有脚本文件：员工网站不发布未经批准的脚本",
+                   "删除这个文件；网站的脚本只能来自主题和受控的网站设置（mkdocs.yml）")
+
+
+def _texts(repository: GitRepository, blobs: dict[str, str]) -> dict[str, str | None]:
+    """The text of every page, and of every file a browser may run (``None``: not UTF-8)."""
+    pages = {path: sha for path, sha in blobs.items() if path.endswith(MARKUP + SCRIPTS)}
     contents = repository.blob_bytes(pages.values())
     texts: dict[str, str | None] = {}
     for path, sha in pages.items():

@@ -1,0 +1,52 @@
+"""Active content in every text the staff site shows: documents and their metadata.
+
+Each document is checked as written (so that its author hears of a problem
+before anyone approves it) and, where they differ, as approved for the site:
+the revision in force and those approved to take effect later. A problem in an
+approved text stops the build: only a new, approved revision can mend it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+
+from .active_content import find_active_content
+from .findings import Finding
+from .model import Document
+from .publication import DocumentStatus
+
+DISPLAYED_FIELDS = ("title", "department", "change_summary", "role", "retention", "keeper",
+                    "issuer", "reference")
+"""Metadata the site shows as text (cards, registers, revision history)."""
+
+
+def published_content_findings(statuses: Iterable[DocumentStatus]) -> Iterator[Finding]:
+    for status in statuses:
+        working = status.working
+        yield from document_findings(working)
+        for revision in (status.published, *status.coming):
+            approved = revision.snapshot.document if revision else None
+            if revision is None or approved is None or revision.snapshot.withdrawn or (
+                    revision.snapshot.fingerprint == working.fingerprint):
+                continue
+            label = (f"{revision.date} 批准的 {revision.snapshot.version} 版"
+                     f"（{revision.approval.evidence.commit.describe()}）中")
+            for finding in document_findings(approved):
+                yield dataclasses.replace(finding, path=working.path, line=None,
+                                          message=f"{label}{finding.message}")
+
+
+def document_findings(document: Document) -> list[Finding]:
+    """Active content in a document's body and in the metadata the site shows."""
+    found = find_active_content(document.path, document.body, document.body_line,
+                                document.number)
+    for name in DISPLAYED_FIELDS:
+        value = getattr(document, name)
+        if value:
+            found += find_active_content(document.path, value, document.line_of(name),
+                                         document.number)
+    for exclusion in document.exclusions:
+        found += find_active_content(document.path, exclusion.justification, exclusion.line,
+                                     document.number)
+    return found
