@@ -186,6 +186,53 @@ def test_a_build_killed_at_any_point_leaves_the_old_or_the_new_site(sites: Sites
     assert leftovers(tmp_path) == []
 
 
+# `mkdocs build` that kills itself (SIGKILL) just before its n-th rename or tree removal beside
+# site/: the steps of a swap made of Python calls, without depending on timing. (An exchange through
+# ctypes is one system call: a kill lands before it, which is any kill during the build, or after.)
+KILL_AT_STEP = """
+import os, signal, sys
+from mkdocs.__main__ import cli
+
+folder, kill_at = sys.argv[1], int(sys.argv[2])
+steps = 0
+
+def beside_site(arg):
+    return isinstance(arg, (str, os.PathLike)) and os.path.dirname(os.fspath(arg)) == folder
+
+def audit(event, args):
+    global steps
+    if event in {"os.rename", "os.replace", "shutil.rmtree"} and any(map(beside_site, args)):
+        if steps == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        steps += 1
+
+sys.addaudithook(audit)
+sys.argv = ["mkdocs", "build", *sys.argv[3:]]
+cli()
+"""
+
+
+def test_a_build_killed_before_each_step_of_the_swap_leaves_a_complete_site(sites: Sites,
+                                                                           tmp_path: Path) -> None:
+    script = tmp_path / "kill_at_step.py"
+    script.write_text(KILL_AT_STEP, encoding="utf-8")
+    site = tmp_path / "site"
+    shutil.copytree(sites.old / "site", site)
+    published = sites.old_manifest
+    for step in range(10):
+        source = sites.new if published == sites.old_manifest else sites.old
+        result = subprocess.run([sys.executable, str(script), str(tmp_path), str(step),
+                                 "--site-dir", str(site)], cwd=source, capture_output=True,
+                                text=True, env={**BUILD_ENV, "QMSDOC_LOCK_TIMEOUT": "30"})
+        published = manifest(site)
+        assert published in (sites.old_manifest, sites.new_manifest), f"killed before step {step}"
+        if result.returncode == 0:
+            break  # this build took fewer steps: a kill before each one has been tried
+        assert result.returncode == -9, result.stderr
+    assert result.returncode == 0 and step >= 1
+    assert leftovers(tmp_path) == []
+
+
 def test_a_build_that_fails_after_writing_every_page_keeps_the_site(sites: Sites, tmp_path: Path) -> None:
     root = sites.manual_with_old_site(tmp_path)
     index = root / "docs/index.md"
