@@ -57,6 +57,15 @@ def run_build(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess
                           capture_output=True, text=True)
 
 
+def append_and_commit(page: Path, text: str) -> None:
+    """李娜, the document controller, adds ``text`` to a site page and commits it."""
+    page.write_text(page.read_text(encoding="utf-8") + text, encoding="utf-8")
+    lina = {"GIT_AUTHOR_NAME": "李娜", "GIT_AUTHOR_EMAIL": "lina@scjgj.shifan.example",
+            "GIT_COMMITTER_NAME": "李娜", "GIT_COMMITTER_EMAIL": "lina@scjgj.shifan.example"}
+    subprocess.run(["git", "commit", "-qam", f"Edit {page.name}"], cwd=page.parent, check=True,
+                   env={**os.environ, **lina})
+
+
 @dataclass(frozen=True)
 class Sites:
     """Two clones of the sample, each built once: the new one has a later docs/index.md."""
@@ -85,12 +94,7 @@ def sites(sample_clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Sites
     old, new = base / "old", base / "new"
     shutil.copytree(sample_clone, old)
     shutil.copytree(sample_clone, new)
-    index = new / "docs/index.md"
-    index.write_text(index.read_text(encoding="utf-8") + "\n本页已更新。\n", encoding="utf-8")
-    subprocess.run(["git", "commit", "-qam", "Update the home page"], cwd=new, check=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "李娜", "GIT_COMMITTER_NAME": "李娜",
-                        "GIT_AUTHOR_EMAIL": "lina@scjgj.shifan.example",
-                        "GIT_COMMITTER_EMAIL": "lina@scjgj.shifan.example"})
+    append_and_commit(new / "docs/index.md", "\n本页已更新。\n")
     seconds = []
     for root in (old, new):
         start = time.monotonic()
@@ -234,9 +238,7 @@ def test_a_build_killed_before_each_step_of_the_swap_leaves_a_complete_site(site
 
 def test_a_build_that_fails_after_writing_every_page_keeps_the_site(sites: Sites, tmp_path: Path) -> None:
     root = sites.manual_with_old_site(tmp_path)
-    index = root / "docs/index.md"
-    index.write_text(index.read_text(encoding="utf-8") + "\n见[不存在的页](missing.md)。\n",
-                     encoding="utf-8")
+    append_and_commit(root / "docs/index.md", "\n见[不存在的页](missing.md)。\n")
     result = run_build(root, QMSDOC_LOCK_TIMEOUT="0")
     assert result.returncode != 0
     assert "Aborted with 1 warnings in strict mode!" in result.stdout + result.stderr
