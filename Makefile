@@ -38,4 +38,4 @@ bench: $(READY)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) site site.staging site.previous
+	rm -rf $(VENV) site site.lock site.staging-* site.previous-*

@@ -2,8 +2,9 @@
 
 All logic lives in the ``qmsdoc`` package; this file only translates MkDocs
 events into calls to it. The gate runs in ``on_pre_build``, before MkDocs
-cleans the site folder, and a `mkdocs build` writes into a staging folder
-that replaces the published site only when the whole build has succeeded.
+cleans the site folder. A `mkdocs build` takes the site folder's lock, writes
+into a staging folder of its own and swaps it in atomically only when the
+whole build has succeeded (``qmsdoc.deploy``).
 
 Set ``QMSDOC_STRICT=1`` on release branches: unapproved text then fails the build.
 This file and mkdocs.yml are governed: the staff build stops while either carries
@@ -13,7 +14,6 @@ a change nobody approved.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -31,6 +31,7 @@ sys.path[:] = [p for p in sys.path if p != os.path.dirname(__file__)]
 
 import qmsdoc  # noqa: E402
 from qmsdoc.active_content import clean_html  # noqa: E402
+from qmsdoc.deploy import SiteRelease, open_release  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
 
 log = get_plugin_logger("qmsdoc")
@@ -42,7 +43,8 @@ class _Build:
     def __init__(self, command: str) -> None:
         self.command = command
         self.plan: SitePlan | None = None
-        self.site_dir: Path | None = None  # the published site, when building into staging
+        self.release: SiteRelease | None = None  # lock and staging folder of a `mkdocs build`
+        self.owns_release = False  # False when the caller (running MkDocs in-process) holds it
         self.finished = False  # every page written and no error (strict warnings count later)
 
 
@@ -58,8 +60,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build
     _build = _Build(_build.command)
     if _build.command == "build":
-        _build.site_dir = Path(config.site_dir)
-        config.site_dir = str(_staging(_build.site_dir))
+        try:
+            _build.release, _build.owns_release = open_release(Path(config.site_dir), os.environ, log)
+        except qmsdoc.QmsdocError as error:
+            raise PluginError(f"qmsdoc：{error}") from None
+        config.site_dir = str(_build.release.staging)
     return config
 
 
@@ -147,21 +152,22 @@ def on_post_build(config: MkDocsConfig) -> None:
 def on_build_error(error: Exception) -> None:
     # Also after on_post_build: --strict aborts on warnings only once every page is written.
     _build.finished = False
-    if _build.site_dir is not None:
-        shutil.rmtree(_staging(_build.site_dir), ignore_errors=True)
+    if _build.release is not None and _build.owns_release:
+        _build.release.close()
 
 
 def on_shutdown() -> None:
-    """Replace the published site with the staged one, if the build succeeded."""
-    site_dir = _build.site_dir
-    if site_dir is None or not _build.finished:
+    """Publish the staged site if the build succeeded; release the lock in any case."""
+    release = _build.release
+    if release is None or not _build.owns_release:
         return
-    previous = site_dir.with_name(site_dir.name + ".previous")
-    shutil.rmtree(previous, ignore_errors=True)
-    if site_dir.exists():
-        site_dir.rename(previous)
-    _staging(site_dir).rename(site_dir)
-    shutil.rmtree(previous, ignore_errors=True)
+    try:
+        if _build.finished:
+            release.publish()
+    except qmsdoc.QmsdocError as error:
+        raise PluginError(f"qmsdoc：{error}") from None
+    finally:
+        release.close()
 
 
 def _in_docs(file: File, config: MkDocsConfig) -> bool:
@@ -169,10 +175,6 @@ def _in_docs(file: File, config: MkDocsConfig) -> bool:
     source = file.abs_src_path
     return file.generated_by is None and source is not None and Path(source).is_relative_to(
         Path(config.docs_dir))
-
-
-def _staging(site_dir: Path) -> Path:
-    return site_dir.with_name(site_dir.name + ".staging")
 
 
 def _plan() -> SitePlan:
