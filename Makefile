@@ -20,8 +20,8 @@ setup: $(READY)
 check: $(READY)
 	$(BIN)/qmsdoc check
 
-site: check
-	$(BIN)/mkdocs build
+site: $(READY)
+	$(BIN)/qmsdoc build
 
 serve: $(READY)
 	$(BIN)/mkdocs serve --livereload

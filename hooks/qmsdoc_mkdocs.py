@@ -33,6 +33,7 @@ import qmsdoc  # noqa: E402
 from qmsdoc.active_content import clean_html  # noqa: E402
 from qmsdoc.deploy import SiteRelease, open_release  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
+from qmsdoc.site_build import prepared_gate  # noqa: E402
 
 log = get_plugin_logger("qmsdoc")
 
@@ -71,9 +72,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_pre_build(config: MkDocsConfig) -> None:
     root = Path(config.config_file_path).parent
     try:
-        settings = qmsdoc.load_settings(root)
-        gate = qmsdoc.run_gate(settings, strict=os.environ.get("QMSDOC_STRICT") == "1",
-                               publishing=_build.command == "build")
+        gate = prepared_gate(root) or qmsdoc.run_gate(
+            qmsdoc.load_settings(root), strict=os.environ.get("QMSDOC_STRICT") == "1",
+            publishing=_build.command == "build")
     except qmsdoc.QmsdocError as error:
         raise PluginError(f"qmsdoc：{error}") from None
     for finding in gate.findings:

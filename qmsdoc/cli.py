@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import click
 
 from .config import CONFIG_FILE, load_settings
 from .errors import QmsdocError
-from .findings import summary
+from .findings import Finding, summary
 from .gate import GateResult, run_gate
 from .model import DocType, Right
 from .people import Authorities
@@ -109,6 +110,27 @@ def check(root: Path | None, strict: bool, as_json: bool, today: datetime.date |
             click.echo(f"网站下一次变化：{day}（{'、'.join(what)}）。请在这一天重新生成网站"
                        "（可设每日定时构建）。")
     sys.exit(1 if gate.errors else 0)
+
+
+@cli.command()
+@root_option
+@click.option("--strict", is_flag=True, help="发布分支用：未批准或未提交的修改一律报错")
+@date_option
+def build(root: Path | None, strict: bool, today: datetime.date | None) -> None:
+    """先检查，再生成员工网站：检查出错时不生成，已发布的网站保持不变。"""
+    from .site_build import build_site  # MkDocs: loaded only to build
+
+    def report(findings: list[Finding]) -> None:
+        for finding in findings:
+            click.echo(finding.format(), err=True)
+        click.echo(summary(findings), err=True)
+
+    settings = load_settings(_root(root))
+    if not build_site(settings, strict=strict or os.environ.get("QMSDOC_STRICT") == "1",
+                      day=today, report=report):
+        click.echo("网站没有生成：请先改正上面的错误。已发布的网站保持不变。", err=True)
+        sys.exit(1)
+    click.echo("网站已生成并发布。", err=True)
 
 
 @cli.command()

@@ -26,6 +26,7 @@ import posixpath
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -244,15 +245,17 @@ def _hooks_outside(site_config: str | None) -> Iterator[Finding]:
 
 
 def _listed_hooks(site_config: str | None) -> list[str]:
-    """The ``hooks:`` of mkdocs.yml, read without running any of its ``!!python`` tags."""
-    if site_config is None:
-        return []
-    try:
-        data = yaml.load(site_config, Loader=_InertLoader)  # noqa: S506 - constructs nothing
-    except yaml.YAMLError:
-        return []
-    hooks = data.get("hooks") if isinstance(data, dict) else None
+    hooks = site_settings(site_config).get("hooks") if site_config is not None else None
     return [h for h in hooks if isinstance(h, str)] if isinstance(hooks, list) else []
+
+
+def site_settings(text: str) -> dict[str, Any]:
+    """mkdocs.yml read without running any of its ``!!python`` tags (``{}`` if unreadable)."""
+    try:
+        data = yaml.load(text, Loader=_InertLoader)  # noqa: S506 - constructs nothing
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class _InertLoader(yaml.SafeLoader):

@@ -189,3 +189,26 @@ def test_active_content_in_approved_text_and_pages_stops_the_build(site_repo: Ma
                      (qp01, 4, "content.script"), (qp01, 33, "content.unsafe-url")}
     result = build(site_repo)
     assert result.returncode != 0 and not (site_repo.root / "site").exists()
+
+
+def qmsdoc_build(repo: ManualRepo, **env: str) -> subprocess.CompletedProcess[str]:
+    command = str(Path(sys.executable).with_name("qmsdoc"))
+    return subprocess.run([command, "build"], cwd=repo.root, capture_output=True, text=True,
+                          env={**os.environ, "QMSDOC_DATE": "2024-07-01", **env})
+
+
+def test_qmsdoc_build_checks_before_mkdocs_reads_its_settings(site_repo: ManualRepo,
+                                                               tmp_path: Path) -> None:
+    assert qmsdoc_build(site_repo).returncode == 0
+    published_home = published(site_repo, "index.html")
+    marker = tmp_path / "ran"
+    site_repo.edit("mkdocs.yml", "site_dir: site", "site_dir: site\nextra:\n  x: !!python/object/apply:"
+                   f"os.system [\"touch {marker}\"]")
+    site_repo.commit("Change the site settings", date="2024-03-01", paths=("mkdocs.yml",))
+    result = qmsdoc_build(site_repo)
+    assert result.returncode == 1 and not marker.exists()
+    assert "mkdocs.yml: 错误：网站设置（mkdocs.yml）在批准后又被修改" in result.stderr
+    assert "网站没有生成" in result.stderr and "Traceback" not in result.stderr
+    assert published(site_repo, "index.html") == published_home
+    build(site_repo)  # plain MkDocs runs the tag while reading its settings, before any hook
+    assert marker.exists()

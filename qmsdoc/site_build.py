@@ -1,0 +1,111 @@
+"""``qmsdoc build``: the staff site, checked before MkDocs reads anything it could run.
+
+MkDocs runs code while it reads ``mkdocs.yml`` (``!!python`` tags) and loads
+its hooks. So the gate runs first, with nothing but qmsdoc's own code: it stops
+the build when the site's settings or hooks carry a change nobody approved,
+as well as for every other error. Only then does MkDocs run, in this process,
+taking the gate's result (the hook does not run it again) and the lock and
+staging folder this command holds (see :mod:`qmsdoc.deploy`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings
+from .deploy import SiteRelease, lock_timeout
+from .errors import QmsdocError
+from .findings import Finding
+from .gate import GateResult, run_gate
+from .governance import SITE_CONFIG, site_settings
+
+log = logging.getLogger("mkdocs.plugins.qmsdoc")
+
+
+@dataclass(frozen=True)
+class PreparedBuild:
+    """A gate already run for the build in progress in this process."""
+
+    root: Path
+    gate: GateResult
+
+
+_prepared: list[PreparedBuild] = []  # the build this process runs, while MkDocs runs it
+
+
+def prepared_gate(root: Path) -> GateResult | None:
+    """The gate ``qmsdoc build`` ran for this repository, when it is the one running MkDocs."""
+    return next((p.gate for p in _prepared if p.root == root.resolve()), None)
+
+
+def build_site(settings: Settings, *, strict: bool, day: datetime.date | None,
+               report: Callable[[list[Finding]], None]) -> bool:
+    """Check, build and publish the staff site; ``False`` (site untouched) if the check fails.
+
+    ``report`` receives the findings before anything is built.
+    """
+    root = settings.root.resolve()
+    config_file = root / SITE_CONFIG
+    if not config_file.is_file():
+        raise QmsdocError(f"{config_file} 不存在：员工网站由 {SITE_CONFIG} 设置，请在仓库根目录创建它")
+    site_dir = root / str(site_settings(config_file.read_text(encoding="utf-8")).get(
+        "site_dir") or "site")
+    with SiteRelease(site_dir, timeout=lock_timeout(os.environ), log=log) as release:
+        gate = run_gate(settings, strict=strict, today=day, publishing=True)
+        report(gate.findings)
+        if gate.errors:
+            return False
+        with _prepared_for(PreparedBuild(root, gate)), _mkdocs_log():
+            _run_mkdocs(config_file)
+        release.publish()
+    return True
+
+
+@contextmanager
+def _prepared_for(build: PreparedBuild) -> Iterator[None]:
+    _prepared.append(build)
+    try:
+        yield
+    finally:
+        _prepared.remove(build)
+
+
+def _run_mkdocs(config_file: Path) -> None:
+    """``mkdocs build``, as its command runs it, with its failures as ours."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    os.environ.setdefault("DISABLE_MKDOCS_2_WARNING", "true")
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    try:
+        config = load_config(config_file=str(config_file))
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
+    except (Abort, ConfigurationError) as error:
+        raise QmsdocError(f"MkDocs 没有生成网站：{error.message if isinstance(error, Abort) else error}"
+                          "（已发布的网站保持不变）") from None
+
+
+@contextmanager
+def _mkdocs_log() -> Iterator[None]:
+    """MkDocs's warnings and errors on standard error, as its own command shows them."""
+    logger = logging.getLogger("mkdocs")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
