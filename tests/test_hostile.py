@@ -160,3 +160,48 @@ def test_an_unclosed_quote_in_the_sample_is_one_finding_where_the_quote_opens(
     assert [(f["rule"], f["file"], f["line"]) for f in found] == [
         ("frontmatter.invalid-yaml", "procedures/qp-06.md", 4)]
     assert "引号没有闭合" in found[0]["message"]
+
+
+@pytest.mark.parametrize(("old", "new", "setting", "value"), [
+    ("document_folders: [docs/manual,", "document_folders: [../,", "document_folders", "../"),
+    ("document_folders: [docs/manual,", "document_folders: [/etc,", "document_folders", "/etc"),
+    ("pages_folder: docs", "pages_folder: docs/../..", "pages_folder", "docs/../.."),
+    ("people: people.yml", "people: /etc/passwd", "people", "/etc/passwd"),
+])
+def test_settings_must_not_point_outside_the_repository(
+        draft_repo: ManualRepo, old: str, new: str, setting: str, value: str) -> None:
+    draft_repo.edit("qmsdoc.yml", old, new)
+    result = draft_repo.qmsdoc("check")
+    assert result.exit_code == 2
+    assert f"qmsdoc.yml 的 {setting} 有误（第 " in result.output
+    assert repr(value) in result.output and "请写相对于仓库根目录的路径" in result.output
+
+
+def test_a_folder_linked_outside_the_repository_is_refused(draft_repo: ManualRepo,
+                                                            tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(draft_repo.root / "procedures", outside)
+    (draft_repo.root / "linked").symlink_to(outside)
+    draft_repo.edit("qmsdoc.yml", "document_folders: [docs/manual,", "document_folders: [linked,")
+    result = draft_repo.qmsdoc("check")
+    assert result.exit_code == 2
+    assert ("qmsdoc.yml 的 document_folders 有误（第 2 行）：'linked' 经符号链接指向了仓库以外"
+            in result.output)
+
+
+FOLDERS_LINE = "qmsdoc.yml 第 2 行（设置 document_folders）"
+
+
+@pytest.mark.parametrize(("broken", "expected"), [
+    ("document_folders: [docs/manual, procedures\n", FOLDERS_LINE),
+    ("document_folders: " + "[" * 10_000 + "]" * 10_000 + "\n", FOLDERS_LINE),
+    ("document_folders: [docs]\nreissue_after: 五\n", "qmsdoc.yml 的 reissue_after 有误（第 3 行）"),
+    ("document_folder: [docs]\n", "qmsdoc.yml 的 document_folder 有误（第 2 行）：没有这个设置。"
+                                  "是不是要写 document_folders？"),
+])
+def test_a_broken_configuration_names_the_line_and_the_setting(
+        tmp_path: Path, broken: str, expected: str) -> None:
+    (tmp_path / "qmsdoc.yml").write_text("organisation: 测试局\n" + broken, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--root", str(tmp_path)])
+    assert result.exit_code == 2, result.exception
+    assert expected in result.output
