@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +208,30 @@ def test_a_broken_configuration_names_the_line_and_the_setting(
     result = CliRunner().invoke(cli, ["check", "--root", str(tmp_path)])
     assert result.exit_code == 2, result.exception
     assert expected in result.output
+
+
+def run_qmsdoc(repo: ManualRepo, *args: str, stdout: Any = subprocess.PIPE
+               ) -> subprocess.CompletedProcess[str]:
+    """``qmsdoc`` in its own process, as a build runs it."""
+    return subprocess.run(
+        [sys.executable, "-c", "from qmsdoc.cli import main; main()", *args,
+         "--root", str(repo.root)],
+        stdout=stdout, stderr=subprocess.PIPE, text=True, env=repo.env("李文管", "2024-06-01"),
+        check=False)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_is_a_message_not_a_traceback(approved_repo: ManualRepo) -> None:
+    with open("/dev/full", "w") as full:  # every write fails: no space left on device
+        done = run_qmsdoc(approved_repo, "check", stdout=full)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("qmsdoc：读写文件时磁盘已满，命令没有完成：腾出磁盘空间后重新运行")
+
+
+def test_a_file_that_vanished_is_a_message_naming_it(approved_repo: ManualRepo) -> None:
+    (approved_repo.root / "procedures/qp-09.md").symlink_to("qp-09-moved.md")
+    done = run_qmsdoc(approved_repo, "check")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "procedures/qp-09.md 时文件或目录不存在" in done.stderr
