@@ -7,6 +7,7 @@ Exit codes: 0 clean (warnings allowed), 1 errors found or approval refused,
 from __future__ import annotations
 
 import datetime
+import errno
 import json
 import os
 import sys
@@ -76,12 +77,38 @@ class _Failure(click.ClickException):
         click.echo(f"qmsdoc：{self.message}", err=True)
 
 
+# What an operating system error means, and what to do about it.
+_OS_PROBLEMS = {
+    errno.ENOSPC: ("磁盘已满", "腾出磁盘空间后重新运行"),
+    errno.EDQUOT: ("超出了磁盘配额", "腾出磁盘空间后重新运行"),
+    errno.EFBIG: ("文件超过了系统允许的大小", "腾出磁盘空间或请管理员放宽限制后重新运行"),
+    errno.EACCES: ("没有权限", "请管理员检查这个文件或目录的权限"),
+    errno.EPERM: ("没有权限", "请管理员检查这个文件或目录的权限"),
+    errno.EROFS: ("文件系统是只读的", "在可写的位置运行，或请管理员检查磁盘"),
+    errno.ENOENT: ("文件或目录不存在（可能在运行中被移动或删除）", "确认文件在原处后重新运行"),
+    errno.EISDIR: ("这是一个目录，不是文件", "把它改名或移出受控文件目录"),
+    errno.EIO: ("磁盘读写出错", "请管理员检查磁盘后重新运行"),
+    errno.EMFILE: ("同时打开的文件过多", "关闭其他程序后重新运行"),
+}
+
+
+def _os_problem(error: OSError) -> str:
+    what, fix = _OS_PROBLEMS.get(error.errno or 0, (
+        f"操作系统报告错误（{error.strerror or error}）", "排除问题后重新运行"))
+    where = f"读写 {error.filename} 时" if error.filename else "读写文件时"
+    return f"{where}{what}，命令没有完成：{fix}"
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except QmsdocError as error:
             raise _Failure(str(error)) from None
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # the reader of the output went away: click ends quietly
+            raise _Failure(_os_problem(error)) from None
 
 
 @click.group(cls=_Group)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,15 @@ from typing import Any
 
 from .config import Settings
 from .findings import Finding, Severity
-from .frontmatter import FrontMatter, FrontMatterError, normalise, parse
+from .frontmatter import (
+    MAX_BYTES,
+    FrontMatter,
+    FrontMatterError,
+    normalise,
+    parse,
+    read_limited,
+    too_large,
+)
 from .model import (
     ApprovalRecord,
     Citation,
@@ -29,11 +38,17 @@ from .model import (
     Version,
     repeats,
 )
-from .schema import is_valid, validate_document
-from .textual import drop_approvals, fingerprint
+from .schema import NUMBER_RE, is_valid, validate_document
+from .textual import drop_approvals, fingerprint, plain_fields
 
 MACRO_RE = re.compile(r"""\{\{\s*(doc|clause)\(\s*(["'])([^"'\n]*)\2\s*\)\s*\}\}""")
 TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
+_HINTS = {
+    "frontmatter.invalid-yaml": "改正该行的写法；可对照同类文件的元数据",
+    "frontmatter.too-deep": "元数据只需几层缩进：删去多余的嵌套，可对照同类文件的元数据",
+    "frontmatter.too-many-aliases": "元数据中不需要别名（*名称）：把值直接写出来",
+    "file.too-large": "受控文件只放文字：把图片、附件等大文件移出文件目录，或把文件拆成几份",
+}
 
 
 @dataclass(frozen=True)
@@ -58,9 +73,7 @@ def parse_document(path: str, text: str) -> Parsed:
     try:
         front = parse(text)
     except FrontMatterError as error:
-        return Parsed(None, [Finding("frontmatter.invalid-yaml", Severity.ERROR, path,
-                                     error.line, "元数据" + error.message,
-                                     "改正该行的写法；可对照同类文件的元数据")])
+        return _unreadable(path, error, text)
     if front is None:
         return Parsed(None, [Finding("frontmatter.missing", Severity.ERROR, path, 1,
                                      "受控文件没有元数据（文件开头的 --- 块）",
@@ -71,9 +84,35 @@ def parse_document(path: str, text: str) -> Parsed:
     if any(f.is_error and f.rule.startswith("schema.") for f in findings):
         meta = front.data.get("qms") if isinstance(front.data, dict) else None
         number = meta.get("number") if isinstance(meta, dict) else None
-        return Parsed(None, findings, number if isinstance(number, str) else None)
+        return Parsed(None, findings, _well_formed(number))
     document = _build(path, front, fingerprint(text))
     return Parsed(document, findings, document.number)
+
+
+def _unreadable(path: str, error: FrontMatterError, text: str) -> Parsed:
+    """A document that cannot be read: its one finding, and the number it claims."""
+    what = "受控文件" if error.rule == "file.too-large" else "元数据"
+    return Parsed(None, [Finding(error.rule, Severity.ERROR, path, error.line,
+                                 what + error.message, _HINTS.get(error.rule, ""))],
+                  claimed_number(text))
+
+
+def claimed_number(text: str) -> str | None:
+    """The number an unreadable document claims, from a plain ``number:`` line under ``qms:``.
+
+    Citations of that number are then not reported as unknown documents: the
+    one finding is the document's own.
+    """
+    fields = plain_fields(normalise(text), ("number",))
+    return _well_formed(fields["number"]) if fields else None
+
+
+def _well_formed(number: object) -> str | None:
+    """A number as claimed: ``QP-0５`` (refused by the schema) still claims QP-05."""
+    if not isinstance(number, str):
+        return None
+    ascii_digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in number)
+    return ascii_digits if NUMBER_RE.match(ascii_digits) else None
 
 
 def read_revision(path: str, text: str) -> Document | None:
@@ -180,8 +219,24 @@ def read_text(root: Path, path: str) -> tuple[str | None, list[Finding]]:
     try:
         return (root / path).read_bytes().decode("utf-8"), []
     except UnicodeDecodeError:
-        return None, [Finding("file.not-utf8", Severity.ERROR, path, None,
-                              "文件不是 UTF-8 编码", "用编辑器把文件另存为 UTF-8 编码")]
+        return None, [_not_utf8(path)]
+
+
+def _not_utf8(path: str) -> Finding:
+    return Finding("file.not-utf8", Severity.ERROR, path, None,
+                   "文件不是 UTF-8 编码", "用编辑器把文件另存为 UTF-8 编码")
+
+
+def read_document(root: Path, path: str) -> Parsed:
+    """One controlled document from its file; a file over the size limit is not read."""
+    data, size = read_limited(root / path)
+    if size > MAX_BYTES:  # only its beginning was read, to find its number
+        return _unreadable(path, too_large(size), data.decode("utf-8", errors="ignore"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return Parsed(None, [_not_utf8(path)], claimed_number(data.decode("utf-8", errors="replace")))
+    return parse_document(path, text)
 
 
 def load_manual(settings: Settings) -> LoadResult:
@@ -195,11 +250,7 @@ def load_manual(settings: Settings) -> LoadResult:
                                     f"document_folders 中的目录 {folder} 不存在",
                                     "创建该目录，或从 qmsdoc.yml 的 document_folders 中删除"))
     for path in document_paths(settings):
-        text, problems = read_text(settings.root, path)
-        findings += problems
-        if text is None:
-            continue
-        parsed = parse_document(path, text)
+        parsed = read_document(settings.root, path)
         findings += parsed.findings
         if parsed.document is not None:
             documents.append(parsed.document)

@@ -17,12 +17,12 @@ from typing import TypeVar
 class DocType(enum.Enum):
     """A document type, with its Chinese name and its numbering rule."""
 
-    QUALITY_MANUAL = ("quality_manual", "质量手册", r"QM-\d{2}", "QM-01")
-    PROCEDURE = ("procedure", "程序文件", r"QP-\d{2}", "QP-05")
-    WORK_INSTRUCTION = ("work_instruction", "作业指导书", r"WI-\d{2}-\d{2}", "WI-10-01")
-    JOB_RESPONSIBILITY = ("job_responsibility", "岗位职责", r"JR-\d{2}", "JR-03")
-    RECORD_TEMPLATE = ("record_template", "记录表格", r"QR-\d{2}-\d{2}", "QR-05-01")
-    EXTERNAL_DOCUMENT = ("external_document", "外来文件", r"EX-\d{2}", "EX-01")
+    QUALITY_MANUAL = ("quality_manual", "质量手册", r"QM-[0-9]{2}", "QM-01")
+    PROCEDURE = ("procedure", "程序文件", r"QP-[0-9]{2}", "QP-05")
+    WORK_INSTRUCTION = ("work_instruction", "作业指导书", r"WI-[0-9]{2}-[0-9]{2}", "WI-10-01")
+    JOB_RESPONSIBILITY = ("job_responsibility", "岗位职责", r"JR-[0-9]{2}", "JR-03")
+    RECORD_TEMPLATE = ("record_template", "记录表格", r"QR-[0-9]{2}-[0-9]{2}", "QR-05-01")
+    EXTERNAL_DOCUMENT = ("external_document", "外来文件", r"EX-[0-9]{2}", "EX-01")
 
     def __init__(self, key: str, label: str, number_pattern: str, example: str) -> None:
         self.key = key
@@ -68,7 +68,7 @@ class Right(enum.Enum):
         return next(r for r in cls if r.key == key)
 
 
-VERSION_RE = re.compile(r"([A-Z])/(\d+)\Z")
+VERSION_RE = re.compile(r"([A-Z])/([0-9]+)\Z")  # ASCII digits only: \d takes any script's
 
 
 @dataclass(frozen=True, order=True)

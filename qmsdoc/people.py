@@ -20,7 +20,7 @@ from .frontmatter import FrontMatterError, load_yaml
 from .model import DocType, Document, Right
 from .validation import Schema
 
-_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
+_DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"}
 _SCHEMA = Schema({
     "type": "object",
     "required": ["people"],

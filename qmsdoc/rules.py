@@ -9,8 +9,11 @@ from __future__ import annotations
 RULES: dict[str, str] = {
     # Files and metadata
     "file.not-utf8": "受控文件必须是 UTF-8 编码。",
+    "file.too-large": "受控文件不能超过 1 MiB（超过的不读取、不发布）；人员名册和设置同样如此。",
     "frontmatter.missing": "受控文件开头必须有 --- 包围的元数据块。",
     "frontmatter.invalid-yaml": "元数据必须是正确的 YAML（冒号、缩进、引号）。",
+    "frontmatter.too-deep": "元数据中列表和字段组的嵌套不能超过 32 层。",
+    "frontmatter.too-many-aliases": "元数据中别名（*名称）重复的内容合计不能超过 10000 项。",
     "schema.no-metadata": "元数据必须写在顶层字段 qms: 之下。",
     "schema.unknown-field": "不认识的字段（常见于拼写错误，如 aproved_by）。",
     "schema.duplicate-field": "同一字段写了两次。",

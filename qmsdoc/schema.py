@@ -8,6 +8,7 @@ value that has a format.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,12 @@ from .validation import Schema
 if TYPE_CHECKING:
     from jsonschema import ValidationError
 
-NUMBER = {"type": "string", "pattern": r"^[A-Z]{2}-\d{2}(-\d{2})?$",
+# Digits are written [0-9]: Python's \d (and int()) also take full-width and Arabic-Indic digits,
+# so "QP-0５" would pass as a number distinct from "QP-05".
+NUMBER_RE = re.compile(r"^[A-Z]{2}-[0-9]{2}(-[0-9]{2})?$")
+NUMBER = {"type": "string", "pattern": NUMBER_RE.pattern,
           "x-hint": "文件编号写作 类型代号-序号，例如 QM-01、QP-05、JR-03、QR-05-01"}
-DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date",
+DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date",
         "x-hint": "日期写作 年-月-日，例如 2025-03-01"}
 TEXT = {"type": "string", "minLength": 1}
 
@@ -41,7 +45,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
         "number": {**NUMBER, "title": "文件编号"},
         "title": {**TEXT, "title": "文件名称"},
         "type": {"title": "文件类型", "enum": TYPE_KEYS},
-        "version": {"title": "版本", "type": "string", "pattern": r"^[A-Z]/\d+$",
+        "version": {"title": "版本", "type": "string", "pattern": r"^[A-Z]/[0-9]+$",
                     "x-hint": "版本写作 版次字母/修改次数，例如 A/0、B/2"},
         "state": {"title": "状态", "enum": [s.key for s in State]},
         "department": {**TEXT, "title": "归口部门"},
@@ -49,7 +53,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
         "review_interval": {"title": "评审周期（月）", "type": "string",
                             "pattern": r"^([1-9]|[1-5][0-9]|60)$",
                             "x-hint": "填写 1 到 60 之间的月数，例如 12"},
-        "clauses": _list({"type": "string", "pattern": r"^\d+(\.\d+)*$",
+        "clauses": _list({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)*$",
                           "x-hint": "条款号写作带引号的文字，例如 \"7.5.3\""}, "涉及条款"),
         "related": _list(NUMBER, "相关文件"),
         "records": _list(NUMBER, "产生的记录"),
@@ -78,7 +82,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
             "title": "文件权限", "type": "object", "additionalProperties": False,
             "properties": {r.key: _list({"enum": TYPE_KEYS}, f"{r.label}权限") for r in Right},
         },
-        "retention": {"title": "保管期限", "type": "string", "pattern": r"^([1-9]\d*年|永久)$",
+        "retention": {"title": "保管期限", "type": "string", "pattern": r"^([1-9][0-9]*年|永久)$",
                       "x-hint": "保管期限写作 10年、30年 或 永久"},
         "keeper": {**TEXT, "title": "保管部门"},
         "exclusions": {
@@ -87,7 +91,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
                 "type": "object", "required": ["clause", "justification"],
                 "additionalProperties": False,
                 "properties": {
-                    "clause": {"title": "条款", "type": "string", "pattern": r"^\d+(\.\d+)*$",
+                    "clause": {"title": "条款", "type": "string", "pattern": r"^[0-9]+(\.[0-9]+)*$",
                                "x-hint": "条款号写作带引号的文字，例如 \"8.3\""},
                     "justification": {"title": "删减理由", "type": "string", "minLength": 10},
                 },
@@ -148,7 +152,12 @@ def validate_document(front: FrontMatter, path: str) -> list[Finding]:
         for key, line in front.duplicates
     ]
     metadata = data["qms"]
-    for error in _SCHEMA.errors(metadata):
+    errors = _SCHEMA.errors(metadata)
+    # A date that does not match the pattern fails the date format too: one cause, one finding.
+    misshapen = {tuple(e.absolute_path) for e in errors if e.validator == "pattern"}
+    for error in errors:
+        if error.validator == "format" and tuple(error.absolute_path) in misshapen:
+            continue
         for field, message, hint in _translate(error):
             findings.append(Finding(f"schema.{_rule_suffix(error)}", Severity.ERROR, path,
                                     front.line_at(["qms", *field]), message, hint))
@@ -209,6 +218,8 @@ def _translate(error: ValidationError) -> Iterator[tuple[list[Any], str, str]]:
         hint = error.schema.get("x-hint", "")
         if error.validator_value == "date":
             hint = "写一个真实存在的日期，格式 年-月-日，例如 2025-03-01"
+        if isinstance(value, str) and any(c.isdecimal() and not c.isascii() for c in value):
+            hint = f"其中有全角或其他文字的数字，请改用半角数字 0–9。{hint}"
         yield path, f"{_title(error)} 的值 {value!r} 格式不对", hint
     elif kind == "type":
         expected = error.validator_value
@@ -239,7 +250,7 @@ def _type_fields(metadata: dict[str, Any], doc_type: DocType, front: FrontMatter
                           f"{doc_type.label}缺少必填字段 qms.{name}（{title}）",
                           f"在 qms 下添加一行 {name}: …")
     number = metadata.get("number")
-    if isinstance(number, str) and not doc_type.number_re.match(number):
+    if isinstance(number, str) and NUMBER_RE.match(number) and not doc_type.number_re.match(number):
         yield Finding("schema.number-type-mismatch", Severity.ERROR, path,
                       front.line_at(["qms", "number"]),
                       f"文件编号 {number} 与文件类型“{doc_type.label}”不符",
