@@ -153,8 +153,12 @@ def build(root: Path | None, strict: bool, today: datetime.date | None) -> None:
         click.echo(summary(findings), err=True)
 
     settings = load_settings(_root(root))
-    if not build_site(settings, strict=strict or os.environ.get("QMSDOC_STRICT") == "1",
-                      day=today, report=report):
+    try:
+        built = build_site(settings, strict=strict or os.environ.get("QMSDOC_STRICT") == "1",
+                           day=today, report=report)
+    except OSError as error:
+        raise _Failure(f"生成网站时{_os_problem(error)}。已发布的网站保持不变。") from None
+    if not built:
         click.echo("网站没有生成：请先改正上面的错误。已发布的网站保持不变。", err=True)
         sys.exit(1)
     click.echo("网站已生成并发布。", err=True)

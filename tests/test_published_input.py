@@ -8,7 +8,9 @@ a real site with MkDocs from a small manual in a real git repository.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -212,3 +214,27 @@ def test_qmsdoc_build_checks_before_mkdocs_reads_its_settings(site_repo: ManualR
     assert published(site_repo, "index.html") == published_home
     build(site_repo)  # plain MkDocs runs the tag while reading its settings, before any hook
     assert marker.exists()
+
+
+def test_a_full_disk_during_the_build_keeps_the_published_site(site_repo: ManualRepo) -> None:
+    assert qmsdoc_build(site_repo).returncode == 0
+    before = published(site_repo, "index.html")
+    site_repo.write("docs/index.md", HOME + "\n新的通知。\n")
+    site_repo.commit("Notice", date="2024-03-01")
+
+    def small_files() -> None:  # no file over 400 kB: the theme's largest files cannot be written
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
+
+    command = str(Path(sys.executable).with_name("qmsdoc"))
+    result = subprocess.run([command, "build"], cwd=site_repo.root, capture_output=True, text=True,
+                            env={**os.environ, "QMSDOC_DATE": "2024-07-01"},
+                            preexec_fn=small_files)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "生成网站时读写" in result.stderr and "文件超过了系统允许的大小" in result.stderr
+    assert "已发布的网站保持不变" in result.stderr
+    assert published(site_repo, "index.html") == before
+    assert sorted(p.name for p in site_repo.root.glob("site*")) == ["site", "site.lock"]
+    assert qmsdoc_build(site_repo).returncode == 0  # the lock was released
+    assert "新的通知" in published(site_repo, "index.html")
