@@ -147,7 +147,7 @@ class GitRepository:
         done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True,
                               encoding="utf-8", errors="replace", check=False)
         if check and done.returncode:
-            raise QmsdocError(f"git {args[0]} 失败：{done.stderr.strip()}")
+            raise _failed(args, done.returncode, done.stderr)
         return done.stdout if done.returncode == 0 else ""
 
     def is_shallow(self) -> bool:
@@ -232,7 +232,7 @@ class GitRepository:
                                   cwd=self.root, stdin=requests, stdout=output,
                                   stderr=subprocess.PIPE, check=False)
             if done.returncode:
-                raise QmsdocError(f"git {args[0]} 失败：{done.stderr.decode(errors='replace')}")
+                raise _failed(args, done.returncode, done.stderr.decode(errors="replace"))
             output.seek(0)
             return output.read()
 
@@ -250,6 +250,15 @@ class GitRepository:
             "--ignore-submodules=none", "--diff-merges=separate", "--topo-order",
             f"--format={_FORMAT}", "HEAD",
         ]).decode("utf-8", errors="replace")
+
+
+def _failed(args: Iterable[str], code: int, stderr: str) -> QmsdocError:
+    """A git command that failed, named by its subcommand (not by a ``-c`` option)."""
+    arguments = list(args)
+    command = next((a for i, a in enumerate(arguments) if not a.startswith("-")
+                    and (i == 0 or arguments[i - 1] != "-c")), "")
+    detail = stderr.strip() or f"退出码 {code}（磁盘已满或临时目录不可写时也会如此）"
+    return QmsdocError(f"git {command} 失败：{detail}")
 
 
 def read_history(log: str, current_paths: Iterable[str], watched: Iterable[str] = ()) -> History:

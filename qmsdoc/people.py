@@ -89,7 +89,13 @@ def load_register(settings: Settings) -> tuple[Register, list[Finding]]:
             "people.missing-register", Severity.ERROR, path, None,
             "人员名册不存在，无法核实谁有权审核和批准",
             f"创建 {path}（格式见 README 的“人员名册”一节）")]
-    return parse_register(file.read_text(encoding="utf-8"), path)
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return Register([], path), [Finding("people.invalid", Severity.ERROR, path, None,
+                                            "人员名册不是 UTF-8 编码",
+                                            "用编辑器把文件另存为 UTF-8 编码")]
+    return parse_register(text, path)
 
 
 def parse_register(text: str, path: str) -> tuple[Register, list[Finding]]:

@@ -235,3 +235,11 @@ def test_a_file_that_vanished_is_a_message_naming_it(approved_repo: ManualRepo) 
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "procedures/qp-09.md 时文件或目录不存在" in done.stderr
+
+
+def test_a_register_not_in_utf8_is_a_finding(approved_repo: ManualRepo) -> None:
+    register = approved_repo.read("people.yml")
+    (approved_repo.root / "people.yml").write_bytes(register.encode("gb18030"))
+    result = approved_repo.qmsdoc("check")
+    assert isinstance(result.exception, SystemExit)  # an exit code, not a crash
+    assert "people.yml: 错误：人员名册不是 UTF-8 编码 [people.invalid]" in result.output
