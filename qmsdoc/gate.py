@@ -192,14 +192,15 @@ def _date_findings(dates: CommitDates, history: History, settings: Settings) -> 
 
 
 def _unreadable_in_force(status: DocumentStatus) -> Iterable[Finding]:
-    """The text in force must be a valid document: the site shows its metadata."""
-    published = status.published
-    if published is not None and published.snapshot.document is None:
-        working = status.working
-        yield Finding("approval.unreadable-content", Severity.ERROR, working.path, None,
-                      f"{working.label} 现行有效的版本（{published.approval.evidence.commit.describe()}"
-                      "批准）元数据有错误，无法发布",
-                      "修正文件并重新审核、批准", working.number)
+    """A text in force, or to take effect, must be a valid document: the site shows its metadata."""
+    working = status.working
+    for revision in (status.published, *status.coming):
+        if revision is not None and revision.snapshot.document is None:
+            when = "现行有效的" if revision is status.published else "已批准待生效的"
+            yield Finding("approval.unreadable-content", Severity.ERROR, working.path, None,
+                          f"{working.label} {when}版本（{revision.approval.evidence.commit.describe()}"
+                          "批准）元数据有错误，无法发布",
+                          "修正文件并重新审核、批准", working.number)
 
 
 def _unapproved_authority(timeline: AuthorityTimeline, statuses: dict[str, DocumentStatus],
