@@ -33,9 +33,10 @@ lint: $(READY)
 	$(BIN)/ruff check qmsdoc hooks tests bench
 	$(BIN)/mypy qmsdoc
 
+# Options: make bench BENCH_ARGS="--baseline REV | --baseline none, --no-peers, --regenerate"
 bench: $(READY)
 	$(BIN)/python -m compileall -q qmsdoc
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) site site.lock site.staging-* site.previous-*

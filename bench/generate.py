@@ -10,7 +10,9 @@ by a plain Material site and by the peer git plugins.
 from __future__ import annotations
 
 import datetime
+import os
 import random
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -28,6 +30,42 @@ TYPES = ["quality_manual", "procedure", "work_instruction", "job_responsibility"
 FOLDERS = {"quality_manual": "docs/manual", "procedure": "docs/procedures",
            "work_instruction": "docs/instructions", "job_responsibility": "docs/responsibilities",
            "record_template": "docs/records", "external_document": "docs/external"}
+STEP = datetime.timedelta(hours=3)  # between two commits: the clock only moves forward
+BATCH = 50  # documents added, reviewed and approved per commit in the first edition
+EFFECTIVE = re.compile(r"^(\s*effective_date: ).*$", re.MULTILINE)
+HOOK = "hooks/qmsdoc_mkdocs.py"
+FORMAT = "2: effective on the approval day, mkdocs.yml committed"
+"""Changes when the generated history changes: a repository of another format is made again."""
+SITE = """site_name: 基准测试
+docs_dir: docs
+site_dir: {site_dir}
+theme:
+  name: material
+  language: zh
+  font: false
+  features: [navigation.tabs, navigation.sections, navigation.top, search.highlight]
+extra_css: [stylesheets/qmsdoc.css]
+plugins:
+  - search:
+      jieba_dict_user: jieba_userdict.txt
+{plugins}
+markdown_extensions:
+  - toc:
+      permalink: true
+      slugify: !!python/object/apply:pymdownx.slugs.slugify
+        kwds: {{case: lower}}
+  - tables
+  - admonition
+  - attr_list
+{hooks}"""
+SITE_CONFIGS = {  # file name: (site folder, plugins, hooks)
+    "mkdocs.yml": ("site-ours", "", "hooks:\n  - hooks/qmsdoc_mkdocs.py\n"),
+    "mkdocs-plain.yml": ("site-plain", "", ""),
+    "mkdocs-peers.yml": ("site-peers", "  - git-revision-date-localized:\n"
+                         "      enable_creation_date: true\n  - git-authors\n", ""),
+}
+"""Our build reads mkdocs.yml, which is governed like the hook, so it is committed;
+the plain Material and peer builds read files of their own, written when measured."""
 PARAGRAPH = ("窗口受理人员在政务服务平台录入申请材料，材料不齐全的当场一次性告知需要补正的全部内容；"
              "许可审查人员在受理后两个工作日内完成书面审查，需要现场核查的提前一个工作日预约。"
              "科室负责人每月五日前导出办理台账，统计按时办结率并报办公室。")
@@ -48,14 +86,20 @@ class Doc:
         return f"---\n{front}---\n\n{self.body}"
 
 
+ZONE = datetime.timezone(datetime.timedelta(hours=8))
+
+
 @dataclass
 class Stream:
     """A git fast-import stream, one commit at a time."""
 
     out: bytearray = field(default_factory=bytearray)
     commits: int = 0
-    clock: datetime.datetime = datetime.datetime(2022, 1, 3, 9, 0, tzinfo=datetime.timezone(
-        datetime.timedelta(hours=8)))
+    clock: datetime.datetime = datetime.datetime(2022, 1, 3, 9, 0, tzinfo=ZONE)
+
+    def day_of(self, ahead: int) -> str:
+        """The day of the commit ``ahead`` commits from now."""
+        return (self.clock + ahead * STEP).date().isoformat()
 
     def _data(self, payload: str) -> None:
         raw = payload.encode("utf-8")
@@ -63,7 +107,7 @@ class Stream:
 
     def commit(self, person: tuple[str, str], message: str, files: dict[str, str],
                renames: tuple[tuple[str, str], ...] = ()) -> datetime.datetime:
-        self.clock += datetime.timedelta(hours=3)
+        self.clock += STEP
         stamp = f"{int(self.clock.timestamp())} +0800"
         self.commits += 1
         self.out += f"commit refs/heads/main\nmark :{self.commits}\n".encode()
@@ -100,6 +144,7 @@ def people_register() -> str:
 
 
 def documents(rng: random.Random) -> list[Doc]:
+    """The first edition of every document (its effective date is set by the schedule)."""
     numbers = (["QM-01"] + [f"QP-{i:02d}" for i in range(1, 100)]
                + [f"WI-{i // 10 + 1:02d}-{i % 10 + 1:02d}" for i in range(300)]
                + [f"JR-{i:02d}" for i in range(1, 51)]
@@ -113,7 +158,7 @@ def documents(rng: random.Random) -> list[Doc]:
         doc_type = prefix[number[:2]]
         meta: dict[str, object] = {
             "number": number, "title": f"{number} 示例文件", "type": doc_type, "version": "A/0",
-            "state": "in_review", "department": "办公室", "effective_date": "2022-03-01",
+            "state": "in_review", "department": "办公室", "effective_date": None,
             "review_interval": 60, "change_summary": "首次发布"}
         related = sorted(set(rng.sample(procedures, 3)) - {number})
         cited = "，".join(f'见 {{{{ doc("{n}") }}}}' for n in related)
@@ -171,6 +216,18 @@ def approve(stream: Stream, docs: list[Doc], texts: dict[str, str], meaning: str
                   files)
 
 
+def site_config(name: str) -> str:
+    """The text of one of the three builds' MkDocs settings (see ``SITE_CONFIGS``)."""
+    site_dir, plugins, hooks = SITE_CONFIGS[name]
+    return SITE.format(site_dir=site_dir, plugins=plugins, hooks=hooks)
+
+
+def site_files() -> dict[str, str]:
+    """How our site is made: governed, so a change to them needs an approval."""
+    return {"mkdocs.yml": site_config("mkdocs.yml"),
+            HOOK: (PROJECT / HOOK).read_text(encoding="utf-8")}
+
+
 def project_files() -> dict[str, str]:
     """Settings, site configuration and hook, shared by the three builds."""
     files = {
@@ -179,10 +236,10 @@ def project_files() -> dict[str, str]:
             "require_signatures: false\nrequire_review: true\nreissue_after: 5\n"),
         "people.yml": people_register(),
         "docs/index.md": "# 基准测试\n\n这是基准测试站点。\n",
-        "hooks/qmsdoc_mkdocs.py": (PROJECT / "hooks/qmsdoc_mkdocs.py").read_text(encoding="utf-8"),
         "docs/stylesheets/qmsdoc.css": (PROJECT / "docs/stylesheets/qmsdoc.css").read_text(
             encoding="utf-8"),
         "jieba_userdict.txt": (PROJECT / "jieba_userdict.txt").read_text(encoding="utf-8"),
+        **site_files(),
     }
     return files
 
@@ -194,19 +251,23 @@ def generate(target: Path, commits: int = 10_000, seed: int = 9001) -> None:
     target.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
     docs = documents(rng)
-    texts = {d.path: d.text() for d in docs}
+    batches = [docs[start:start + BATCH] for start in range(0, len(docs), BATCH)]
     stream = Stream()
+    # Set up, then per batch one commit adding it, one reviewing, one approving: the
+    # first edition takes effect on the day its last batch is approved.
+    first_edition = stream.day_of(1 + 3 * len(batches))
+    for doc in docs:
+        doc.meta["effective_date"] = first_edition
+    texts = {d.path: d.text() for d in docs}
     stream.commit(person(WRITERS[0]), "Set up the manual", project_files())
-    for start in range(0, len(docs), 50):
-        batch = docs[start:start + 50]
+    for batch in batches:
         stream.commit(person(rng.choice(WRITERS)), "Add documents",
                       {d.path: texts[d.path] for d in batch})
-    for start in range(0, len(docs), 50):
-        approve(stream, docs[start:start + 50], texts, "review", rng.choice(REVIEWERS))
-    for start in range(0, len(docs), 50):
-        approve(stream, docs[start:start + 50], texts, "approve", DIRECTOR)
+    for batch in batches:
+        approve(stream, batch, texts, "review", rng.choice(REVIEWERS))
+    for batch in batches:
+        approve(stream, batch, texts, "approve", DIRECTOR)
     revisable = [d for d in docs if d.doc_type != "job_responsibility"]
-    pending: list[Doc] = []
     while stream.commits < commits - 6:
         doc = rng.choice(revisable)
         if rng.random() < 0.06:  # a file moves: the history must follow it
@@ -218,18 +279,21 @@ def generate(target: Path, commits: int = 10_000, seed: int = 9001) -> None:
             continue
         writer = rng.choice(WRITERS)
         doc.edits += 1
-        for step in range(rng.randint(1, 3)):
+        steps = rng.randint(1, 3)
+        # Reviewed and approved right after the last step, in force from the approval day.
+        effective = stream.day_of(steps + 2)
+        for step in range(steps):
             text = texts[doc.path].replace("state: effective", "state: in_review")
             if step == 0:
                 version = parse_document(doc.path, text).document.version  # type: ignore[union-attr]
                 following = version.successors()[-1 if version.amendment >= 4 else 0]
                 text = text.replace(f"version: {version}", f"version: {following}")
+                text = EFFECTIVE.sub(rf"\g<1>'{effective}'", text, count=1)
             text = text.replace("## 4 第4部分", f"## 4 第4部分\n\n第{doc.edits}次修订补充：{PARAGRAPH}", 1)
             texts[doc.path] = text
             stream.commit(person(writer), f"Revise {doc.number}", {doc.path: text})
         if stream.commits > commits - 20:
-            pending.append(doc)  # the last revisions stay in review
-            continue
+            continue  # the last revisions stay in review
         approve(stream, [doc], texts, "review", rng.choice(REVIEWERS))
         approve(stream, [doc], texts, "approve", DIRECTOR)
     while stream.commits < commits:
@@ -238,3 +302,59 @@ def generate(target: Path, commits: int = 10_000, seed: int = 9001) -> None:
     subprocess.run(["git", "fast-import", "--quiet"], cwd=target, input=bytes(stream.out),
                    check=True)
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=target, check=True)
+    _marker(target).write_text(FORMAT, encoding="utf-8")
+
+
+def is_current(target: Path) -> bool:
+    """Whether ``target`` holds a repository this generator made."""
+    marker = _marker(target)
+    return marker.is_file() and marker.read_text(encoding="utf-8") == FORMAT
+
+
+def _marker(target: Path) -> Path:
+    return target / ".git" / "qmsdoc-bench-format"
+
+
+def approve_site_change(repo: Path, files: dict[str, str]) -> list[str]:
+    """Bring the governed ``files`` up to date in ``repo`` as an approved change.
+
+    As a merge request would: a writer commits the change on a branch, and the
+    director merges it with an ``Approved-by:`` trailer. Both commits are dated
+    after the last one (the history's dates only move forward). Returns the paths
+    that changed (none: nothing to do).
+    """
+    changed = [path for path, text in files.items() if _committed(repo, path) != text]
+    if not changed:
+        return []
+    last = datetime.datetime.fromtimestamp(int(_git(repo, "log", "-1", "--format=%ct")), ZONE)
+    writer, director = person(WRITERS[0]), person(DIRECTOR)
+    _git(repo, "checkout", "-q", "-B", "site-change", "main")
+    for path in changed:
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(files[path], encoding="utf-8")
+    _git(repo, "add", "--", *changed)
+    _git(repo, "commit", "-q", "-m", f"Update {', '.join(changed)}", who=writer, at=last + STEP)
+    _git(repo, "checkout", "-q", "main")
+    _git(repo, "merge", "-q", "--no-ff", "site-change", "-m",
+         f"Merge the site change\n\nApproved-by: {director[0]} <{director[1]}>",
+         who=director, at=last + 2 * STEP)
+    _git(repo, "branch", "-q", "-D", "site-change")
+    return changed
+
+
+def _committed(repo: Path, path: str) -> str | None:
+    done = subprocess.run(["git", "show", f"HEAD:{path}"], cwd=repo, capture_output=True,
+                          check=False)
+    return done.stdout.decode("utf-8") if done.returncode == 0 else None
+
+
+def _git(repo: Path, *args: str, who: tuple[str, str] | None = None,
+         at: datetime.datetime | None = None) -> str:
+    env = dict(os.environ)
+    if who is not None and at is not None:
+        stamp = f"@{int(at.timestamp())} +0800"
+        env.update(GIT_AUTHOR_NAME=who[0], GIT_AUTHOR_EMAIL=who[1], GIT_AUTHOR_DATE=stamp,
+                   GIT_COMMITTER_NAME=who[0], GIT_COMMITTER_EMAIL=who[1],
+                   GIT_COMMITTER_DATE=stamp)
+    return subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=repo, env=env,
+                          check=True, capture_output=True, text=True).stdout.strip()

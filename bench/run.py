@@ -1,7 +1,7 @@
-"""`make bench`: qmsdoc check and build against a plain Material build and the git peer plugins.
+"""`make bench`: qmsdoc check and build, the baseline code and the new side by side.
 
 Generates (once) a repository of 1,000 documents and 10,000 commits with renames
-in the project's format, then measures, side by side in one run:
+in the project's format, then measures, in one run:
 
 - ``qmsdoc check`` (history and approvals included): the first run, then the median of five;
 - our full build (the gate, approved text from git, citations, cards, revision history);
@@ -9,8 +9,17 @@ in the project's format, then measures, side by side in one run:
 - the same plus mkdocs-git-revision-date-localized-plugin (creation date on) and
   mkdocs-git-authors-plugin.
 
-Each command runs in its own process; times are wall-clock (builds: the median
-of three, plain and ours alternating), memory is the peak resident set.
+Check and our build run for two versions of the code: the baseline (``--baseline``, a
+commit of this project, checked out under bench/out/) and the new code (this working
+tree). Runs alternate — baseline, new, baseline, new — so that the machine's drift
+falls on both alike. Each version runs with ``PYTHONPATH`` set to its own source, and
+every run reports which ``qmsdoc`` it imported; the baseline builds in a second working
+tree of the bench repository holding the baseline's hook, so the new code's governed
+tree stays as approved.
+
+Each command runs in its own process; times are wall-clock (builds: the median of
+three), memory is the peak resident set. The new code counts as no slower when its
+median is at most ``NOISE`` above the baseline's: this machine's run-to-run spread.
 """
 
 from __future__ import annotations
@@ -21,102 +30,226 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from generate import PROJECT, generate
+from generate import (
+    HOOK,
+    PROJECT,
+    SITE_CONFIGS,
+    approve_site_change,
+    generate,
+    is_current,
+    site_config,
+    site_files,
+)
 
 BIN = Path(sys.executable).parent
 OUT = PROJECT / "bench" / "out"
+BASELINE = "c54ad63"  # main before effective dates, commit-date order and governed site files
+NOISE = 0.05
+CHECK_RUNS, BUILD_RUNS = 5, 3
 
-SITE = """site_name: 基准测试
-docs_dir: docs
-site_dir: {site_dir}
-theme:
-  name: material
-  language: zh
-  font: false
-  features: [navigation.tabs, navigation.sections, navigation.top, search.highlight]
-extra_css: [stylesheets/qmsdoc.css]
-plugins:
-  - search:
-      jieba_dict_user: jieba_userdict.txt
-{plugins}
-markdown_extensions:
-  - toc:
-      permalink: true
-      slugify: !!python/object/apply:pymdownx.slugs.slugify
-        kwds: {{case: lower}}
-  - tables
-  - admonition
-  - attr_list
-{hooks}"""
-
-CONFIGS = {
-    "ours": ("", "hooks:\n  - hooks/qmsdoc_mkdocs.py\n"),
-    "plain": ("", ""),
-    "peers": ("  - git-revision-date-localized:\n      enable_creation_date: true\n"
-              "  - git-authors\n", ""),
-}
+# Runs a command's click entry point, then says on stderr which qmsdoc it imported.
+LAUNCH = """import sys
+from {module} import {function} as run
+try:
+    run()
+finally:
+    qmsdoc = sys.modules.get("qmsdoc")
+    print("qmsdoc-source:", qmsdoc.__file__ if qmsdoc else None, file=sys.stderr)
+"""
+CHECK = LAUNCH.format(module="qmsdoc.cli", function="main")
+MKDOCS = LAUNCH.format(module="mkdocs.__main__", function="cli")
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall-clock seconds and peak memory (MiB) of one command in its own process."""
+@dataclass(frozen=True)
+class Code:
+    """One version of qmsdoc under measurement."""
+
+    name: str
+    source: Path  # the folder holding its qmsdoc package and hook
+    repo: Path  # the working tree of the bench repository it runs in
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    mib: int
+
+
+def measure(command: list[str], cwd: Path, code: Code | None = None) -> Sample:
+    """Wall-clock seconds and peak memory (MiB) of one command in its own process.
+
+    With ``code``, the command imports qmsdoc from ``code.source``, and this is checked.
+    """
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
+    if code is not None:
+        env["PYTHONPATH"] = str(code.source)
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
     if status:
-        sys.exit(f"{' '.join(command)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
-    return elapsed, usage.ru_maxrss // 1024
+        sys.exit(f"{' '.join(command[-3:])} failed in {cwd}:\n{stderr}")
+    if code is not None:
+        expected = f"qmsdoc-source: {code.source / 'qmsdoc' / '__init__.py'}"
+        if expected not in stderr.splitlines():
+            sys.exit(f"{code.name} code did not import its own qmsdoc: expected {expected!r}, "
+                     f"got:\n{stderr}")
+    return Sample(elapsed, usage.ru_maxrss // 1024)
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def baseline_code(revision: str, repo: Path, fresh: bool) -> Code:
+    """The baseline's source, checked out once, and a working tree of ``repo`` with its hook.
+
+    ``fresh``: the bench repository was generated again, so its old working tree is gone.
+    """
+    sha = git(PROJECT, "rev-parse", "--verify", f"{revision}^{{commit}}")
+    source = OUT / f"baseline-{sha[:12]}"
+    if not (source / ".git").exists():
+        git(PROJECT, "worktree", "prune")
+        git(PROJECT, "worktree", "add", "-q", "--detach", str(source), sha)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(source / "qmsdoc")],
+                       check=True)  # as make bench does for the new code
+    work = OUT / "repo-baseline"
+    if fresh or not (work / ".git").exists():
+        shutil.rmtree(work, ignore_errors=True)
+        git(repo, "worktree", "prune")
+        git(repo, "worktree", "add", "-q", "--detach", str(work), "main")
+    else:
+        git(work, "checkout", "-q", "-f", "--detach", "main")  # the same commits as the new code
+    shutil.copy(source / HOOK, work / HOOK)  # the baseline does not govern its hook
+    return Code(f"baseline {revision}", source, work)
+
+
+def build(code: Code) -> Sample:
+    shutil.rmtree(code.repo / SITE_CONFIGS["mkdocs.yml"][0], ignore_errors=True)
+    return measure([sys.executable, "-c", MKDOCS, "build", "-q"], code.repo, code)
+
+
+def plain_build(repo: Path, config: str) -> Sample:
+    (repo / config).write_text(site_config(config), encoding="utf-8")
+    shutil.rmtree(repo / SITE_CONFIGS[config][0], ignore_errors=True)
+    return measure([str(BIN / "mkdocs"), "build", "-q", "-f", config], repo)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--regenerate", action="store_true", help="build the repository again")
     parser.add_argument("--commits", type=int, default=10_000)
+    parser.add_argument("--baseline", default=BASELINE,
+                        help=f"commit to compare with (default {BASELINE}; 'none': skip)")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="skip the build with the git peer plugins (about 5 minutes)")
     args = parser.parse_args()
     repo = OUT / "repo"
-    if args.regenerate or not (repo / ".git").exists():
+    fresh = args.regenerate or not is_current(repo)
+    if fresh:
         print(f"Generating {repo} ({args.commits} commits)…", flush=True)
+        start = time.perf_counter()
         generate(repo, commits=args.commits)
-    shutil.copy(PROJECT / "hooks/qmsdoc_mkdocs.py", repo / "hooks/qmsdoc_mkdocs.py")  # current code
-    commits = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=repo, check=True,
-                             capture_output=True, text=True).stdout.strip()
+        print(f"Generated in {time.perf_counter() - start:.0f} s", flush=True)
+    changed = approve_site_change(repo, site_files())  # the hook as the new code has it
+    if changed:
+        print(f"Committed {', '.join(changed)} as an approved change", flush=True)
+    new = Code("new", PROJECT, repo)
+    codes = [new]
+    if args.baseline != "none":
+        codes.insert(0, baseline_code(args.baseline, repo, fresh))
+    commits = git(repo, "rev-list", "--count", "HEAD")
     documents = sum(1 for _ in (repo / "docs").rglob("*.md")) - 1
-    print(f"Repository: {documents} documents, {commits} commits\n", flush=True)
+    print(f"Repository: {documents} documents, {commits} commits", flush=True)
+    for code in codes:
+        print(f"{code.name}: qmsdoc from {code.source}, runs in {code.repo}", flush=True)
 
-    check = [str(BIN / "qmsdoc"), "check"]
-    first, first_memory = measure(check, repo)
-    runs = [measure(check, repo) for _ in range(5)]
-    rows = [("qmsdoc check (first run)", first, first_memory),
-            ("qmsdoc check (median of 5)", statistics.median(r[0] for r in runs),
-             max(r[1] for r in runs))]
-    builds: dict[str, list[tuple[float, int]]] = {name: [] for name in CONFIGS}
-    # Plain and ours alternate three times (the machine's speed drifts); peers once.
-    for name in ["plain", "ours"] * 3 + ["peers"]:
-        plugins, hooks = CONFIGS[name]
-        config = repo / f"mkdocs-{name}.yml"
-        config.write_text(SITE.format(site_dir=f"site-{name}", plugins=plugins, hooks=hooks),
-                          encoding="utf-8")
-        shutil.rmtree(repo / f"site-{name}", ignore_errors=True)
-        builds[name].append(measure([str(BIN / "mkdocs"), "build", "-q", "-f", config.name], repo))
-    for name, label in (("plain", "build: plain Material"), ("ours", "build: qmsdoc"),
-                        ("peers", "build: + git date/authors plugins")):
-        rows.append((label, statistics.median(t for t, _ in builds[name]),
-                     max(m for _, m in builds[name])))
-    plain = rows[2][1]
-    print(f"{'measure':<36}{'seconds':>9}{'× plain':>9}{'peak MiB':>10}")
-    for name, elapsed, memory in rows:
-        ratio = f"{elapsed / plain:.2f}" if name.startswith("build") else ""
-        print(f"{name:<36}{elapsed:>9.2f}{ratio:>9}{memory:>10}")
-    ours = rows[3][1]
-    median = rows[1][1]
-    print(f"\nTargets: check ≤ 1.5 s: {'met' if median <= 1.5 else 'NOT met'} ({median:.2f} s); "
-          f"build ≤ 1.10 × plain: {'met' if ours <= 1.10 * plain else 'NOT met'} "
-          f"({ours / plain:.2f} ×)")
+    def check(code: Code) -> Sample:
+        return measure([sys.executable, "-c", CHECK, "check"], code.repo, code)
+
+    first = {code.name: check(code) for code in codes}
+    checks: dict[str, list[Sample]] = {code.name: [] for code in codes}
+    for _ in range(CHECK_RUNS):
+        for code in codes:
+            checks[code.name].append(check(code))
+    builds: dict[str, list[Sample]] = {code.name: [] for code in codes}
+    plain: list[Sample] = []
+    for _ in range(BUILD_RUNS):
+        plain.append(plain_build(repo, "mkdocs-plain.yml"))
+        for code in codes:
+            builds[code.name].append(build(code))
+    peers = None if args.no_peers else plain_build(repo, "mkdocs-peers.yml")
+    report(codes, first, checks, builds, plain, peers)
+
+
+def median(samples: list[Sample]) -> Sample:
+    return Sample(statistics.median(s.seconds for s in samples), max(s.mib for s in samples))
+
+
+def report(codes: list[Code], first: dict[str, Sample], checks: dict[str, list[Sample]],
+           builds: dict[str, list[Sample]], plain_runs: list[Sample], peers: Sample | None
+           ) -> None:
+    names = [code.name for code in codes]
+    plain = median(plain_runs)
+    rows: list[tuple[str, list[Sample], bool]] = [
+        ("qmsdoc check (first run)", [first[n] for n in names], False),
+        (f"qmsdoc check (median of {CHECK_RUNS})", [median(checks[n]) for n in names], False),
+        (f"build: qmsdoc (median of {BUILD_RUNS})", [median(builds[n]) for n in names], True),
+    ]
+    compared = len(codes) == 2
+    print()
+    print(f"{'measure':<34}" + "".join(f"{h:>12}" for h in (
+        ["baseline s", "new s", "new/base", "× plain", "peak MiB"] if compared
+        else ["seconds", "× plain", "peak MiB"])))
+    for label, samples, is_build in rows:
+        seconds = [f"{s.seconds:.2f}" for s in samples]
+        ratio = [f"{samples[1].seconds / samples[0].seconds:.2f}"] if compared else []
+        times_plain = "/".join(f"{s.seconds / plain.seconds:.2f}" for s in samples)
+        memory = "/".join(str(s.mib) for s in samples)
+        print(f"{label:<34}" + "".join(f"{c:>12}" for c in (
+            *seconds, *ratio, times_plain if is_build else "", memory)))
+    others = [(f"build: plain Material (median of {BUILD_RUNS})", plain)]
+    if peers is not None:
+        others.append(("build: + git date/authors plugins", peers))
+    for label, sample in others:
+        cells = ["", f"{sample.seconds:.2f}", ""] if compared else [f"{sample.seconds:.2f}"]
+        print(f"{label:<34}" + "".join(f"{c:>12}" for c in (
+            *cells, f"{sample.seconds / plain.seconds:.2f}", str(sample.mib))))
+    if compared:
+        print(f"\n× plain and peak MiB: baseline/new ({codes[0].name} / this working tree). "
+              f"No slower: new/base ≤ {1 + NOISE:.2f} (noise allowance)")
+        for what, runs in (("check", checks), ("build", builds)):
+            verdict(what, *(runs[n] for n in names))
+    check, ours = median(checks["new"]).seconds, median(builds["new"]).seconds
+    print(f"Targets (new code): check ≤ 1.5 s: {'met' if check <= 1.5 else 'NOT met'} "
+          f"({check:.2f} s); build ≤ 1.10 × plain: "
+          f"{'met' if ours <= 1.10 * plain.seconds else 'NOT met'} "
+          f"({ours / plain.seconds:.2f} ×)")
+
+
+def verdict(what: str, baseline: list[Sample], new: list[Sample]) -> None:
+    """Say plainly whether the new code is no slower, with both sides' spread of runs."""
+    ratio = median(new).seconds / median(baseline).seconds
+    if ratio <= 1:
+        said = "no slower: holds"
+    elif ratio <= 1 + NOISE:
+        said = f"no slower: holds within noise ({(ratio - 1) * 100:.0f}% slower)"
+    else:
+        said = f"no slower: NOT met, new is {(ratio - 1) * 100:.0f}% slower"
+    spread = "; ".join(f"{name} {min(s.seconds for s in runs):.2f}–"
+                       f"{max(s.seconds for s in runs):.2f} s"
+                       for name, runs in (("baseline", baseline), ("new", new)))
+    print(f"{what}: new/baseline {ratio:.2f} → {said} (runs: {spread})")
 
 
 if __name__ == "__main__":
