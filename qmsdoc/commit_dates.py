@@ -34,6 +34,8 @@ class CommitDates:
 
     through: dict[str, datetime.datetime]
     """Per commit, the latest date among the commit itself and its ancestors."""
+    before: dict[str, datetime.datetime | None]
+    """Per commit, the latest date among its ancestors (``None``: it has none)."""
     backfilled: frozenset[str]
 
     @classmethod
@@ -41,9 +43,11 @@ class CommitDates:
         """From every commit, oldest first (parents before children)."""
         ordered = list(commits)
         through: dict[str, datetime.datetime] = {}
+        before: dict[str, datetime.datetime | None] = {}
         for commit in ordered:
-            through[commit.sha] = max([commit.date, *(through[p] for p in commit.parents
-                                                      if p in through)])
+            latest = _latest(through, commit)
+            before[commit.sha] = latest
+            through[commit.sha] = commit.date if latest is None else max(commit.date, latest)
         backfilled: set[str] = set()
         last = [sha for sha in through if backfilled_until and sha.startswith(backfilled_until)]
         if len(last) == 1:  # an abbreviated commit id must name one commit
@@ -51,11 +55,13 @@ class CommitDates:
             for commit in reversed(ordered):  # children before parents
                 if commit.sha in backfilled:
                     backfilled.update(commit.parents)
-        return cls(through, frozenset(backfilled))
+        return cls(through, before, frozenset(backfilled))
 
     def latest_before(self, commit: Commit) -> datetime.datetime | None:
         """The latest date among the commit's ancestors (``None``: it has none)."""
-        return max((self.through[p] for p in commit.parents if p in self.through), default=None)
+        if commit.sha in self.before:
+            return self.before[commit.sha]
+        return _latest(self.through, commit)  # a commit not yet made
 
     def judged(self, commit: Commit) -> datetime.datetime:
         """The date to judge a commit at: never earlier than any of its ancestors."""
@@ -64,30 +70,38 @@ class CommitDates:
             return commit.date
         return max(commit.date, before)
 
-    def findings(self, commits: Iterable[Commit], touched: Callable[[Commit], list[str]],
-                 decisive: Callable[[Commit], bool], now: datetime.datetime
-                 ) -> Iterator[Finding]:
-        """Commits of the manual dated before an ancestor, or in the future.
-
-        ``touched`` gives the controlled or governing files a commit changed (the
-        commit is reported only if there is one); ``decisive`` tells whether its
-        date decides something (an approval, a review, a governing change).
-        """
+    def misdated(self, commits: Iterable[Commit], now: datetime.datetime
+                 ) -> Iterator[tuple[Commit, datetime.datetime | None]]:
+        """Commits dated before an ancestor (with that ancestor's date) or in the future (None)."""
         for commit in commits:
             if commit.sha in self.backfilled:
                 continue
             before = self.latest_before(commit)
-            backdated = before is not None and commit.date < before - SKEW
-            future = commit.date > now + SKEW
-            paths = touched(commit) if backdated or future else []
-            if not paths:
+            if before is not None and commit.date < before - SKEW:
+                yield commit, before
+            elif commit.date > now + SKEW:
+                yield commit, None
+
+    def findings(self, commits: Iterable[Commit], touched: Callable[[list[str]], dict[str, list[str]]],
+                 decisive: Callable[[Commit], bool], now: datetime.datetime
+                 ) -> Iterator[Finding]:
+        """Commits of the manual dated before an ancestor, or in the future.
+
+        ``touched`` gives, for some commits, the controlled or governing files each
+        changed (a commit is reported only if there is one); ``decisive`` tells
+        whether its date decides something (an approval, a review, a governing change).
+        """
+        misdated = list(self.misdated(commits, now))
+        paths = touched([commit.sha for commit, _ in misdated]) if misdated else {}
+        for commit, before in misdated:
+            if not paths.get(commit.sha):
                 continue
+            path = paths[commit.sha][0]
             severity = Severity.ERROR if decisive(commit) else Severity.WARNING
             where = f"提交 {commit.short}（{commit.author_name}，“{commit.subject}”）"
-            if backdated:
-                assert before is not None
+            if before is not None:
                 yield Finding(
-                    "history.date-order", severity, paths[0], None,
+                    "history.date-order", severity, path, None,
                     f"{where}的日期 {_when(commit.date)} 早于它之前的提交（{_when(before)}）："
                     "git 日期可由提交人随意填写，qmsdoc 按不早于前序提交的日期 "
                     f"{before.date()} 判定此提交",
@@ -96,10 +110,15 @@ class CommitDates:
                     "中写明补录的最后一个提交，并经批准")
             else:
                 yield Finding(
-                    "history.future-date", severity, paths[0], None,
+                    "history.future-date", severity, path, None,
                     f"{where}的日期 {_when(commit.date)} 晚于现在（{_when(now)}）："
                     "这一日期之前，此提交中的审批不算数",
                     "核对提交人电脑的时钟，用正确的日期重新提交")
+
+
+def _latest(through: dict[str, datetime.datetime], commit: Commit) -> datetime.datetime | None:
+    dates = [through[parent] for parent in commit.parents if parent in through]
+    return max(dates) if dates else None
 
 
 def _when(moment: datetime.datetime) -> str:

@@ -177,18 +177,22 @@ def _date_findings(dates: CommitDates, history: History, settings: Settings) -> 
         yield Finding("config.unknown-commit", Severity.ERROR, CONFIG_FILE, None,
                       f"history_backfilled_until 写的提交 {backfilled} 不在本仓库的历史中",
                       "写补录历史最后一个提交的完整提交号（git log 可查看），或删除这一设置")
-    touched: dict[str, list[str]] = {}
-    for path, events in (*history.events.items(), *history.watched.items()):
-        for event in events:
-            touched.setdefault(event.commit.sha, []).append(path)
     governing = {e.commit.sha for events in history.watched.values() for e in events}
+
+    def touched(shas: list[str]) -> dict[str, list[str]]:
+        """The controlled and governing files each of these commits changed."""
+        wanted, paths = set(shas), dict[str, list[str]]()
+        for path, events in (*history.events.items(), *history.watched.items()):
+            for event in events:
+                if event.commit.sha in wanted:
+                    paths.setdefault(event.commit.sha, []).append(path)
+        return {sha: sorted(found) for sha, found in paths.items()}
 
     def decisive(commit: Commit) -> bool:
         return bool(approval_signers(commit)) or commit.sha in governing
 
     now = datetime.datetime.now(datetime.UTC)
-    yield from dates.findings(history.commits, lambda c: sorted(touched.get(c.sha, [])),
-                              decisive, now)
+    yield from dates.findings(history.commits, touched, decisive, now)
 
 
 def _unreadable_in_force(status: DocumentStatus) -> Iterable[Finding]:

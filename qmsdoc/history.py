@@ -161,7 +161,7 @@ class GitRepository:
         return {p for p in output.split("\0") if p}
 
     def changed(self, folders: Iterable[str]) -> set[str]:
-        """Paths with uncommitted changes (staged or not) under the folders."""
+        """Paths with uncommitted changes (staged or not) the pathspecs match."""
         output = self.run("status", "--porcelain=v1", "-z", "--untracked-files=no",
                            "--", *folders)
         paths = set()
@@ -204,12 +204,13 @@ class GitRepository:
             position = start + size + 1
         return contents
 
-    def committed_files(self) -> list[tuple[str, str, str]]:
-        """(mode, blob, path) of every file in the current commit (none before the first)."""
+    def committed_files(self, pathspecs: Iterable[str] = ()) -> list[tuple[str, str, str]]:
+        """(mode, blob, path) of the files of the current commit that the pathspecs (git's
+        syntax; none: every file) match. None before the first commit."""
         if not self.has_commits():
             return []
         output = self.run("-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree",
-                          "HEAD")
+                          "HEAD", "--", *pathspecs)
         files = []
         for entry in output.split("\0"):
             if entry:

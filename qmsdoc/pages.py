@@ -45,24 +45,21 @@ def read_site_pages(settings: Settings, repository: GitRepository, manual: Manua
                     strict: bool) -> SitePages:
     folder = settings.pages_folder.strip("/")
     controlled = [f.strip("/") + "/" for f in settings.document_folders]
-    committed = {path: (mode, sha) for mode, sha, path in repository.committed_files()}
-
-    def is_page(path: str) -> bool:
-        return _within(path, folder) and not any(path.startswith(c) for c in controlled)
-
+    committed = {path: (mode, sha) for mode, sha, path in repository.committed_files([folder or "."])
+                 if not any(path.startswith(c) for c in controlled)}
+    links = {path: sha for path, (mode, sha) in committed.items() if mode == LINK_MODE}
+    blobs = {path: sha for path, (mode, sha) in committed.items() if mode != LINK_MODE}
     findings: list[Finding] = []
-    blobs: dict[str, str] = {}
-    for path, (mode, sha) in committed.items():
-        if not is_page(path):
-            continue
-        if mode != LINK_MODE:
-            blobs[path] = sha
-            continue
-        target = _link_target(path, repository.blob_bytes([sha])[sha])
-        if target is not None and committed.get(target, (LINK_MODE,))[0] != LINK_MODE:
-            blobs[path] = committed[target][1]
-        else:
-            findings.append(_bad_link(path, target))
+    if links:
+        contents = repository.blob_bytes(links.values())
+        targets = {path: _link_target(path, contents[sha]) for path, sha in links.items()}
+        files = {path: (mode, sha) for mode, sha, path in repository.committed_files(
+            t for t in targets.values() if t is not None)}
+        for path, target in targets.items():
+            if target in files and files[target][0] != LINK_MODE:
+                blobs[path] = files[target][1]
+            else:
+                findings.append(_bad_link(path, target))
     for path, text in _texts(repository, blobs).items():
         if path.endswith(SCRIPTS):
             findings.append(_script(path))
@@ -74,14 +71,11 @@ def read_site_pages(settings: Settings, repository: GitRepository, manual: Manua
             if path.endswith(".md"):
                 findings += template_findings(path, text, 1)
                 findings += _citation_findings(path, text, manual, unreadable, catalogue)
-    on_disk = [p for p in _files(settings.root, folder) if is_page(p)]
-    findings += _uncommitted(on_disk, set(committed), repository.changed([folder]), strict)
+    on_disk = _files(settings.root, folder, skip=controlled)
+    pages = [folder or ".", *(f":(exclude){c}" for c in controlled)]  # git's pathspec syntax
+    findings += _uncommitted(on_disk, set(committed), repository.changed(pages), strict)
     findings += _controlled_links(settings)
     return SitePages(blobs, tuple(findings))
-
-
-def _within(path: str, folder: str) -> bool:
-    return not folder or folder == "." or path.startswith(folder + "/")
 
 
 def _link_target(path: str, target: bytes) -> str | None:
@@ -134,11 +128,15 @@ def _citation_findings(path: str, text: str, manual: Manual, unreadable: frozens
                           "条款号以 GB/T 19001-2016 的目录为准，例如 {{ clause(\"9.2\") }}")
 
 
-def _files(root: Path, folder: str) -> Iterator[str]:
-    """Every file (or link) under a folder of the working tree, links not followed."""
-    base = root / folder
-    for directory, folders, names in os.walk(base):
+def _files(root: Path, folder: str, skip: Iterable[str] = ()) -> Iterator[str]:
+    """Every file (or link) under a folder of the working tree, links not followed.
+
+    ``skip``: folders (repository paths ending in ``/``) not to descend into.
+    """
+    skipped = {(root / s).as_posix().rstrip("/") for s in skip}
+    for directory, folders, names in os.walk(root / folder):
         here = Path(directory)
+        folders[:] = [f for f in folders if (here / f).as_posix() not in skipped]
         names += [name for name in folders if (here / name).is_symlink()]
         for name in names:
             yield (here / name).relative_to(root).as_posix()
