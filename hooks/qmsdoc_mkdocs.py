@@ -33,7 +33,7 @@ import qmsdoc  # noqa: E402
 from qmsdoc.active_content import clean_html  # noqa: E402
 from qmsdoc.deploy import SiteRelease, open_release  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
-from qmsdoc.site_build import prepared_gate  # noqa: E402
+from qmsdoc.site_build import prepared_gate, require_governed_settings  # noqa: E402
 
 log = get_plugin_logger("qmsdoc")
 
@@ -72,6 +72,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_pre_build(config: MkDocsConfig) -> None:
     root = Path(config.config_file_path).parent
     try:
+        if _build.command == "build":
+            require_governed_settings(Path(config.config_file_path))
         gate = prepared_gate(root) or qmsdoc.run_gate(
             qmsdoc.load_settings(root), strict=os.environ.get("QMSDOC_STRICT") == "1",
             publishing=_build.command == "build")

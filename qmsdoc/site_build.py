@@ -45,6 +45,13 @@ def prepared_gate(root: Path) -> GateResult | None:
     return next((p.gate for p in _prepared if p.root == root.resolve()), None)
 
 
+def require_governed_settings(config_file: Path) -> None:
+    """The staff site is built with the governed mkdocs.yml, never with another settings file."""
+    if config_file.name != SITE_CONFIG:
+        raise QmsdocError(f"员工网站只能用受控的 {SITE_CONFIG} 生成，本次用的是 {config_file.name}："
+                          f"它的修改不受审批控制。请用 make site（qmsdoc build）发布")
+
+
 def build_site(settings: Settings, *, strict: bool, day: datetime.date | None,
                report: Callable[[list[Finding]], None]) -> bool:
     """Check, build and publish the staff site; ``False`` (site untouched) if the check fails.

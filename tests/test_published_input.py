@@ -238,3 +238,12 @@ def test_a_full_disk_during_the_build_keeps_the_published_site(site_repo: Manual
     assert sorted(p.name for p in site_repo.root.glob("site*")) == ["site", "site.lock"]
     assert qmsdoc_build(site_repo).returncode == 0  # the lock was released
     assert "新的通知" in published(site_repo, "index.html")
+
+
+def test_the_staff_site_is_built_with_the_governed_settings_only(site_repo: ManualRepo) -> None:
+    shutil.copy(site_repo.root / "mkdocs.yml", site_repo.root / "other.yml")
+    mkdocs = str(Path(sys.executable).with_name("mkdocs"))
+    result = subprocess.run([mkdocs, "build", "-f", "other.yml"], cwd=site_repo.root,
+                            capture_output=True, text=True, env={**os.environ, "QMSDOC_DATE": "2024-07-01"})
+    assert result.returncode != 0 and "员工网站只能用受控的 mkdocs.yml 生成" in result.stderr
+    assert not (site_repo.root / "site").exists()
