@@ -84,6 +84,11 @@ def find_active_content(path: str, text: str, first_line: int = 1,
                     document) for p in problems]
 
 
+def may_be_active(text: str) -> bool:
+    """Whether a text has anything that could be markup at all (cheap; no means no finding)."""
+    return _SUSPECT.search(text) is not None
+
+
 def _unsafe_scheme(value: str) -> str | None:
     """``javascript``, ``vbscript`` or ``data`` when an address uses that scheme, else ``None``.
 

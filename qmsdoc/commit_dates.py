@@ -27,14 +27,16 @@ from .history import Commit
 SKEW = datetime.timedelta(minutes=10)
 """How far clocks of different machines may disagree before a date counts as wrong."""
 
+_Moment = tuple[float, datetime.datetime]  # a date, and its POSIX time to compare it quickly
+
 
 @dataclass(frozen=True)
 class CommitDates:
     """The date each commit is judged at."""
 
-    through: dict[str, datetime.datetime]
+    through: dict[str, _Moment]
     """Per commit, the latest date among the commit itself and its ancestors."""
-    before: dict[str, datetime.datetime | None]
+    before: dict[str, _Moment | None]
     """Per commit, the latest date among its ancestors (``None``: it has none)."""
     backfilled: frozenset[str]
 
@@ -42,14 +44,15 @@ class CommitDates:
     def read(cls, commits: Iterable[Commit], backfilled_until: str | None = None) -> CommitDates:
         """From every commit, oldest first (parents before children)."""
         ordered = list(commits)
-        through: dict[str, datetime.datetime] = {}
-        before: dict[str, datetime.datetime | None] = {}
+        through: dict[str, _Moment] = {}
+        before: dict[str, _Moment | None] = {}
         for commit in ordered:
             latest = _latest(through, commit)
+            own = (commit.date.timestamp(), commit.date)
             before[commit.sha] = latest
-            through[commit.sha] = commit.date if latest is None else max(commit.date, latest)
+            through[commit.sha] = own if latest is None or own[0] >= latest[0] else latest
         backfilled: set[str] = set()
-        last = [sha for sha in through if backfilled_until and sha.startswith(backfilled_until)]
+        last = [sha for sha in through if sha.startswith(backfilled_until)] if backfilled_until else []
         if len(last) == 1:  # an abbreviated commit id must name one commit
             backfilled.add(last[0])
             for commit in reversed(ordered):  # children before parents
@@ -59,28 +62,33 @@ class CommitDates:
 
     def latest_before(self, commit: Commit) -> datetime.datetime | None:
         """The latest date among the commit's ancestors (``None``: it has none)."""
-        if commit.sha in self.before:
-            return self.before[commit.sha]
-        return _latest(self.through, commit)  # a commit not yet made
+        latest = self._before(commit)
+        return latest[1] if latest else None
 
     def judged(self, commit: Commit) -> datetime.datetime:
         """The date to judge a commit at: never earlier than any of its ancestors."""
-        before = self.latest_before(commit)
+        before = self._before(commit)
         if commit.sha in self.backfilled or before is None:
             return commit.date
-        return max(commit.date, before)
+        return max(commit.date, before[1])
 
     def misdated(self, commits: Iterable[Commit], now: datetime.datetime
                  ) -> Iterator[tuple[Commit, datetime.datetime | None]]:
         """Commits dated before an ancestor (with that ancestor's date) or in the future (None)."""
+        skew, late = SKEW.total_seconds(), now.timestamp() + SKEW.total_seconds()
         for commit in commits:
             if commit.sha in self.backfilled:
                 continue
-            before = self.latest_before(commit)
-            if before is not None and commit.date < before - SKEW:
-                yield commit, before
-            elif commit.date > now + SKEW:
+            before, stamp = self._before(commit), commit.date.timestamp()
+            if before is not None and stamp < before[0] - skew:
+                yield commit, before[1]
+            elif stamp > late:
                 yield commit, None
+
+    def _before(self, commit: Commit) -> _Moment | None:
+        if commit.sha in self.before:
+            return self.before[commit.sha]
+        return _latest(self.through, commit)  # a commit not yet made
 
     def findings(self, commits: Iterable[Commit], touched: Callable[[list[str]], dict[str, list[str]]],
                  decisive: Callable[[Commit], bool], now: datetime.datetime
@@ -116,9 +124,9 @@ class CommitDates:
                     "核对提交人电脑的时钟，用正确的日期重新提交")
 
 
-def _latest(through: dict[str, datetime.datetime], commit: Commit) -> datetime.datetime | None:
+def _latest(through: dict[str, _Moment], commit: Commit) -> _Moment | None:
     dates = [through[parent] for parent in commit.parents if parent in through]
-    return max(dates) if dates else None
+    return max(dates, key=lambda moment: moment[0]) if dates else None
 
 
 def _when(moment: datetime.datetime) -> str:

@@ -31,7 +31,7 @@ from .governance import Governance, govern, governed
 from .history import Commit, GitRepository, History, read_history
 from .loader import load_manual
 from .model import DocType, Document, Manual, State
-from .pages import SitePages, read_site_pages
+from .pages import SitePages, pages_in_git, read_site_pages
 from .people import Authorities, Register, load_register, unknown_roles
 from .publication import (
     DocumentStatus,
@@ -88,6 +88,7 @@ def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date |
         log = background.submit(repository.log)
         tracked_paths = background.submit(repository.tracked, settings.document_folders)
         changed_paths = background.submit(repository.changed, settings.document_folders)
+        pages_git = background.submit(pages_in_git, settings, repository)
         loaded = load_manual(settings)
     manual = loaded.manual
     tracked, uncommitted = tracked_paths.result(), changed_paths.result()
@@ -141,8 +142,8 @@ def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date |
     findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
                                         loaded.unreadable_numbers))
     findings += published_content_findings(statuses.values())
-    pages = read_site_pages(settings, repository, manual, loaded.unreadable_numbers, clauses,
-                            strict)
+    pages = read_site_pages(settings, repository, pages_git.result(), manual,
+                            loaded.unreadable_numbers, clauses, strict)
     findings += pages.findings
     return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
                       statuses, pages, sorted_findings(findings), today)

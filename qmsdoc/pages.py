@@ -40,13 +40,30 @@ class SitePages:
     findings: tuple[Finding, ...]
 
 
-def read_site_pages(settings: Settings, repository: GitRepository, manual: Manual,
-                    unreadable: frozenset[str], catalogue: ClauseCatalogue,
+@dataclass(frozen=True)
+class PagesInGit:
+    """What git says of the pages folder: its committed files, and those changed since."""
+
+    committed: dict[str, tuple[str, str]]
+    """Repository path -> (mode, blob) of every file of the pages folder in the current commit."""
+    changed: set[str]
+
+
+def pages_in_git(settings: Settings, repository: GitRepository) -> PagesInGit:
+    """Two git calls, independent of everything else the gate reads (so run beside it)."""
+    folder = settings.pages_folder.strip("/") or "."
+    controlled = _controlled(settings)
+    committed = {path: (mode, sha) for mode, sha, path in repository.committed_files([folder])
+                 if not path.startswith(controlled)}
+    pathspecs = [folder, *(f":(exclude){c}" for c in controlled)]  # git's pathspec syntax
+    return PagesInGit(committed, repository.changed(pathspecs))
+
+
+def read_site_pages(settings: Settings, repository: GitRepository, in_git: PagesInGit,
+                    manual: Manual, unreadable: frozenset[str], catalogue: ClauseCatalogue,
                     strict: bool) -> SitePages:
     folder = settings.pages_folder.strip("/")
-    controlled = [f.strip("/") + "/" for f in settings.document_folders]
-    committed = {path: (mode, sha) for mode, sha, path in repository.committed_files([folder or "."])
-                 if not any(path.startswith(c) for c in controlled)}
+    committed = in_git.committed
     links = {path: sha for path, (mode, sha) in committed.items() if mode == LINK_MODE}
     blobs = {path: sha for path, (mode, sha) in committed.items() if mode != LINK_MODE}
     findings: list[Finding] = []
@@ -71,11 +88,15 @@ def read_site_pages(settings: Settings, repository: GitRepository, manual: Manua
             if path.endswith(".md"):
                 findings += template_findings(path, text, 1)
                 findings += _citation_findings(path, text, manual, unreadable, catalogue)
-    on_disk = _files(settings.root, folder, skip=controlled)
-    pages = [folder or ".", *(f":(exclude){c}" for c in controlled)]  # git's pathspec syntax
-    findings += _uncommitted(on_disk, set(committed), repository.changed(pages), strict)
+    on_disk = _files(settings.root, folder, skip=_controlled(settings))
+    findings += _uncommitted(on_disk, set(committed), in_git.changed, strict)
     findings += _controlled_links(settings)
     return SitePages(blobs, tuple(findings))
+
+
+def _controlled(settings: Settings) -> tuple[str, ...]:
+    """The document folders, as path prefixes."""
+    return tuple(f.strip("/") + "/" for f in settings.document_folders)
 
 
 def _link_target(path: str, target: bytes) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 
-from .active_content import find_active_content
+from .active_content import find_active_content, may_be_active
 from .findings import Finding
 from .model import Document
 from .publication import DocumentStatus
@@ -41,12 +41,10 @@ def document_findings(document: Document) -> list[Finding]:
     """Active content in a document's body and in the metadata the site shows."""
     found = find_active_content(document.path, document.body, document.body_line,
                                 document.number)
-    for name in DISPLAYED_FIELDS:
-        value = getattr(document, name)
-        if value:
-            found += find_active_content(document.path, value, document.line_of(name),
-                                         document.number)
-    for exclusion in document.exclusions:
-        found += find_active_content(document.path, exclusion.justification, exclusion.line,
-                                     document.number)
+    shown = [(getattr(document, name), document.line_of(name)) for name in DISPLAYED_FIELDS]
+    shown += [(exclusion.justification, exclusion.line) for exclusion in document.exclusions]
+    if may_be_active("\n".join(value for value, _ in shown if value)):  # mostly not: done
+        for value, line in shown:
+            if value:
+                found += find_active_content(document.path, value, line, document.number)
     return found
