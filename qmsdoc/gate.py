@@ -9,8 +9,10 @@ only when the run cannot continue; everything else is a finding.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .approvals import (
@@ -82,7 +84,30 @@ def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date |
     ``publishing``: the staff site is about to be built from this working tree,
     so whatever MkDocs itself reads (its settings, the hooks) must be approved.
     """
-    today = today or publication_day()
+    with _no_collections():
+        return _run_gate(settings, strict, today or publication_day(), publishing)
+
+
+@contextmanager
+def _no_collections() -> Iterator[None]:
+    """No cyclic garbage collection while the gate runs.
+
+    Almost everything the gate creates lives until its result is built, and it
+    makes few reference cycles: the collector's passes over a heap of hundreds of
+    thousands of objects free next to nothing, and cost 5% of a check in a large
+    repository. Reference counting still frees what is dropped.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_gate(settings: Settings, strict: bool, today: datetime.date,
+              publishing: bool) -> GateResult:
     repository = GitRepository(settings.root)
     with ThreadPoolExecutor(max_workers=1) as background:  # git works while Python reads files
         log = background.submit(repository.log)
