@@ -50,7 +50,7 @@ BIN = Path(sys.executable).parent
 OUT = PROJECT / "bench" / "out"
 BASELINE = "c54ad63"  # main before effective dates, commit-date order and governed site files
 NOISE = 0.05
-CHECK_RUNS, BUILD_RUNS = 5, 3
+CHECK_RUNS, BUILD_RUNS = 11, 3
 
 # Runs a command's click entry point, then says on stderr which qmsdoc it imported.
 LAUNCH = """import sys
@@ -78,6 +78,7 @@ class Code:
 class Sample:
     seconds: float
     mib: int
+    cpu: float = 0.0  # user + system seconds: steadier than wall-clock on a shared machine
 
 
 def measure(command: list[str], cwd: Path, code: Code | None = None) -> Sample:
@@ -103,7 +104,7 @@ def measure(command: list[str], cwd: Path, code: Code | None = None) -> Sample:
         if expected not in stderr.splitlines():
             sys.exit(f"{code.name} code did not import its own qmsdoc: expected {expected!r}, "
                      f"got:\n{stderr}")
-    return Sample(elapsed, usage.ru_maxrss // 1024)
+    return Sample(elapsed, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -193,7 +194,8 @@ def main() -> None:
 
 
 def median(samples: list[Sample]) -> Sample:
-    return Sample(statistics.median(s.seconds for s in samples), max(s.mib for s in samples))
+    return Sample(statistics.median(s.seconds for s in samples), max(s.mib for s in samples),
+                  statistics.median(s.cpu for s in samples))
 
 
 def report(codes: list[Code], first: dict[str, Sample], checks: dict[str, list[Sample]],
@@ -240,6 +242,7 @@ def report(codes: list[Code], first: dict[str, Sample], checks: dict[str, list[S
 def verdict(what: str, baseline: list[Sample], new: list[Sample]) -> None:
     """Say plainly whether the new code is no slower, with both sides' spread of runs."""
     ratio = median(new).seconds / median(baseline).seconds
+    cpu = median(new).cpu / median(baseline).cpu
     if ratio <= 1:
         said = "no slower: holds"
     elif ratio <= 1 + NOISE:
@@ -249,7 +252,8 @@ def verdict(what: str, baseline: list[Sample], new: list[Sample]) -> None:
     spread = "; ".join(f"{name} {min(s.seconds for s in runs):.2f}–"
                        f"{max(s.seconds for s in runs):.2f} s"
                        for name, runs in (("baseline", baseline), ("new", new)))
-    print(f"{what}: new/baseline {ratio:.2f} → {said} (runs: {spread})")
+    print(f"{what}: new/baseline {ratio:.2f} → {said} (runs: {spread}); "
+          f"CPU time new/baseline {cpu:.2f}")
 
 
 if __name__ == "__main__":

@@ -22,11 +22,13 @@ because browsers and parsers disagree on where some of them end.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 
 from .findings import Finding, Severity
 from .markdown_code import blank_code
@@ -271,8 +273,15 @@ def clean_html(html: str) -> str:
     in place of their comment markers. nh3 writes the HTML anew (``&para;`` as
     ``¶``, ``<hr />`` as ``<hr>``); cleaning it again changes nothing.
     """
+    cleaned: str = _cleaner().clean(html)
+    return cleaned
+
+
+@functools.cache
+def _cleaner() -> Any:
+    """The allow-list, built once for every page of a build."""
     import nh3  # the site extra: the checks (find_active_content) run without it
 
-    return nh3.clean(html, tags=set(ALLOWED_TAGS), attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes=set(ALLOWED_SCHEMES), filter_style_properties={"text-align"},
-                     link_rel=None)
+    return nh3.Cleaner(tags=set(ALLOWED_TAGS), attributes=ALLOWED_ATTRIBUTES,
+                       url_schemes=set(ALLOWED_SCHEMES), filter_style_properties={"text-align"},
+                       link_rel=None)
