@@ -70,7 +70,7 @@ def build_site(settings: Settings, *, strict: bool, day: datetime.date | None,
         if gate.errors:
             return False
         with _prepared_for(PreparedBuild(root, gate)), _mkdocs_log():
-            _run_mkdocs(config_file)
+            _run_mkdocs(config_file, release.staging)
         release.publish()
     return True
 
@@ -84,8 +84,8 @@ def _prepared_for(build: PreparedBuild) -> Iterator[None]:
         _prepared.remove(build)
 
 
-def _run_mkdocs(config_file: Path) -> None:
-    """``mkdocs build``, as its command runs it, with its failures as ours."""
+def _run_mkdocs(config_file: Path, staging: Path) -> None:
+    """``mkdocs build`` into ``staging``, as its command runs it, with its failures as ours."""
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     os.environ.setdefault("DISABLE_MKDOCS_2_WARNING", "true")
     from mkdocs.commands.build import build
@@ -99,6 +99,10 @@ def _run_mkdocs(config_file: Path) -> None:
             build(config)
         finally:
             config.plugins.on_shutdown()
+        if Path(config.site_dir).resolve() != staging.resolve():
+            raise QmsdocError(
+                f"MkDocs 把网站写到了 {config.site_dir}，而不是本次构建的临时目录：hooks/ 中的钩子与"
+                "安装的 qmsdoc 版本不一致。请用与 qmsdoc 同一版本的 hooks/qmsdoc_mkdocs.py（经批准后合并）")
     except (Abort, ConfigurationError) as error:
         raise QmsdocError(f"MkDocs 没有生成网站：{error.message if isinstance(error, Abort) else error}"
                           "（已发布的网站保持不变）") from None

@@ -247,3 +247,23 @@ def test_the_staff_site_is_built_with_the_governed_settings_only(site_repo: Manu
                             capture_output=True, text=True, env={**os.environ, "QMSDOC_DATE": "2024-07-01"})
     assert result.returncode != 0 and "员工网站只能用受控的 mkdocs.yml 生成" in result.stderr
     assert not (site_repo.root / "site").exists()
+
+
+def test_qmsdoc_build_publishes_only_what_mkdocs_wrote_into_its_staging_folder(
+        tmp_path: Path) -> None:
+    """A hook that does not match the installed qmsdoc (say, an older one) sends the site
+    elsewhere: the empty staging folder must not replace the published site."""
+    elsewhere = "def on_config(config):\n    config.site_dir = 'elsewhere'\n    return config\n"
+    files = {**mini_manual(), "docs/index.md": HOME, "hooks/elsewhere.py": elsewhere,
+             "mkdocs.yml": SITE_SETTINGS.replace("  - hooks/qmsdoc_mkdocs.py",
+                                                 "  - hooks/qmsdoc_mkdocs.py\n  - hooks/elsewhere.py"),
+             "hooks/qmsdoc_mkdocs.py": (PROJECT / "hooks/qmsdoc_mkdocs.py").read_text("utf-8")}
+    repo = new_repo(tmp_path / "repo", files)
+    repo.commit("Add the first edition and the site", date="2024-02-01")
+    repo.approve_all(["JR-01", "JR-02", "JR-03"], date="2024-02-10")
+    repo.approve_all(["QM-01", "QP-01", "QR-01-01"], date="2024-02-20")
+    (repo.root / "site").mkdir()
+    (repo.root / "site/index.html").write_text("已发布的网站", encoding="utf-8")
+    result = qmsdoc_build(repo)
+    assert result.returncode == 2 and "钩子与安装的 qmsdoc 版本不一致" in result.stderr
+    assert (repo.root / "site/index.html").read_text(encoding="utf-8") == "已发布的网站"
