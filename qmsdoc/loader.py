@@ -219,10 +219,10 @@ def read_text(root: Path, path: str) -> tuple[str | None, list[Finding]]:
     try:
         return (root / path).read_bytes().decode("utf-8"), []
     except UnicodeDecodeError:
-        return None, [_not_utf8(path)]
+        return None, [not_utf8(path)]
 
 
-def _not_utf8(path: str) -> Finding:
+def not_utf8(path: str) -> Finding:
     return Finding("file.not-utf8", Severity.ERROR, path, None,
                    "文件不是 UTF-8 编码", "用编辑器把文件另存为 UTF-8 编码")
 
@@ -235,7 +235,7 @@ def read_document(root: Path, path: str) -> Parsed:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return Parsed(None, [_not_utf8(path)], claimed_number(data.decode("utf-8", errors="replace")))
+        return Parsed(None, [not_utf8(path)], claimed_number(data.decode("utf-8", errors="replace")))
     return parse_document(path, text)
 
 

@@ -22,7 +22,7 @@ from .clauses import ClauseCatalogue
 from .config import Settings
 from .findings import Finding, Severity
 from .history import GitRepository
-from .loader import citations, template_findings
+from .loader import citations, not_utf8, template_findings
 from .model import Manual
 
 LINK_MODE = "120000"
@@ -81,8 +81,7 @@ def read_site_pages(settings: Settings, repository: GitRepository, in_git: Pages
         if path.endswith(SCRIPTS):
             findings.append(_script(path))
         elif text is None:
-            findings.append(Finding("file.not-utf8", Severity.ERROR, path, None,
-                                    "文件不是 UTF-8 编码", "用编辑器把文件另存为 UTF-8 编码"))
+            findings.append(not_utf8(path))
         else:
             findings += find_active_content(path, text)
             if path.endswith(".md"):
