@@ -8,13 +8,14 @@ date is 已批准待生效 until then, and the one before it stays in force.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .approvals import Approvals, Identity, Revision
+from .approvals import Approvals, Identity, Judged, Revision
 from .errors import QmsdocError
 from .findings import Finding, Severity
 from .history import Commit
@@ -98,6 +99,34 @@ class DocumentStatus:
         return max(j.on for j in self.approvals.judged
                    if j.valid and j.evidence.snapshot.fingerprint == fingerprint
                    and j.on <= self.day)
+
+    def next_review_due(self) -> datetime.date | None:
+        """When the text in force must next be reviewed (定期评审), if it is in force."""
+        last = self.last_reviewed()
+        if last is None or not self.in_force:
+            return None
+        return add_months(last, self.working.review_interval)
+
+    @functools.cached_property
+    def periodic_reviews(self) -> tuple[tuple[Revision, Judged], ...]:
+        """Reviews of a text after it was approved (定期评审, "reviewed, no change"), by the
+        publication day, each with the revision reviewed, oldest first."""
+        revisions = {r.snapshot.fingerprint: r for r in self.approved}
+        reviews = []
+        for judged in self.approvals.judged:
+            revision = revisions.get(judged.evidence.snapshot.fingerprint)
+            if (revision is not None and judged.valid and judged.evidence.meaning is Right.REVIEW
+                    and judged.evidence.index > revision.approval.evidence.index
+                    and judged.on <= self.day):
+                reviews.append((revision, judged))
+        return tuple(reviews)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later (or the month's last day when it is shorter)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def later_commits(approvals: Approvals, authoring: tuple[tuple[int, Commit], ...],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections.abc import Iterator
 
@@ -56,11 +55,11 @@ def _next(version: Version) -> str:
 
 def review_findings(status: DocumentStatus, today: datetime.date) -> Iterator[Finding]:
     """A document in force is reviewed at least once per review interval."""
-    last = status.last_reviewed()
-    if last is None or not status.in_force:
+    due = status.next_review_due()
+    if due is None:
         return
     working = status.working
-    due = add_months(last, working.review_interval)
+    last = status.last_reviewed()
     if due < today:
         yield Finding("review.overdue", Severity.WARNING, working.path,
                       working.line_of("review_interval"),
@@ -69,9 +68,3 @@ def review_findings(status: DocumentStatus, today: datetime.date) -> Iterator[Fi
                       "由有审核权限的人评审全文；内容无须修改时用 qmsdoc approve --review 记录评审",
                       working.number)
 
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day ``months`` later (or the month's last day when it is shorter)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
