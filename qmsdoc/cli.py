@@ -227,6 +227,10 @@ def history(root: Path | None, number: str, as_json: bool, today: datetime.date 
         return
     click.echo(f"{status.working.label} 修订记录")
     for row in rows:
+        if row.periodic_review:
+            click.echo(f"{row.version}  {row.status}  提交 {row.commit}")
+            click.echo(f"    {row.change_summary}  审核：{'、'.join(row.reviewed_by)}")
+            continue
         click.echo(f"{row.version}  {row.status}  生效 {row.effective_date or '—'}  "
                    f"批准 {row.approved_on or '—'}  提交 {row.commit or '—'}")
         click.echo(f"    修订说明：{row.change_summary}")
