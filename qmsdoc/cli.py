@@ -21,6 +21,7 @@ from .errors import QmsdocError
 from .findings import Finding, summary
 from .gate import GateResult, run_gate
 from .model import DocType, Right
+from .pending import REVIEW_HORIZON_DAYS, pending_text, pending_work
 from .people import Authorities
 from .publication import DATE_VARIABLE
 from .revision_history import history_rows
@@ -256,6 +257,21 @@ def approve_command(root: Path | None, numbers: tuple[str, ...], review: bool,
         click.echo(f"未记录{meaning.label}：{refusal}", err=True)
         sys.exit(1)
     click.echo(f"已记录{meaning.label}：{'、'.join(numbers)}（提交 {sha[:8]}）")
+
+
+@cli.command()
+@root_option
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--days", type=click.IntRange(0, 3650), default=REVIEW_HORIZON_DAYS, show_default=True,
+              help="列出多少天内到期的定期评审")
+@date_option
+def status(root: Path | None, as_json: bool, days: int, today: datetime.date | None) -> None:
+    """待办事项：审批中的修订及尚需的审核、批准，已批准待生效的修订，到期和逾期的定期评审。"""
+    work = pending_work(_gate(root, today=today), days)
+    if as_json:
+        _print_json(work.to_json())
+    else:
+        click.echo(pending_text(work))
 
 
 main = cli
