@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from .audit import audit_csv, audit_text, audit_trail
 from .config import CONFIG_FILE, load_settings
 from .errors import QmsdocError
 from .findings import Finding, summary
@@ -272,6 +273,30 @@ def status(root: Path | None, as_json: bool, days: int, today: datetime.date | N
         _print_json(work.to_json())
     else:
         click.echo(pending_text(work))
+
+
+@cli.command()
+@root_option
+@click.option("--from", "start", type=_Day(), default=None, help="从这一天起（含）")
+@click.option("--to", "end", type=_Day(), default=None, help="到这一天止（含）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="以 CSV 输出（UTF-8 带 BOM，可直接用 Excel、WPS 打开），例如 qmsdoc audit --csv > 审批记录.csv")
+@date_option
+def audit(root: Path | None, start: datetime.date | None, end: datetime.date | None,
+          as_json: bool, as_csv: bool, today: datetime.date | None) -> None:
+    """审批记录：每一次编制、审核、批准（含定期评审）和受控设置的修改及其批准，按日期排列，注明是否有效。"""
+    if as_json and as_csv:
+        raise QmsdocError("--json 和 --csv 只能选一个")
+    if start and end and start > end:
+        raise QmsdocError(f"--from {start} 晚于 --to {end}：起始日期不能晚于截止日期")
+    events = audit_trail(_gate(root, today=today), start, end)
+    if as_csv:
+        click.get_binary_stream("stdout").write(audit_csv(events))
+    elif as_json:
+        _print_json([event.to_json() for event in events])
+    else:
+        click.echo(audit_text(events))
 
 
 main = cli
