@@ -281,7 +281,8 @@ def status(root: Path | None, as_json: bool, days: int, today: datetime.date | N
 @click.option("--to", "end", type=_Day(), default=None, help="到这一天止（含）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--csv", "as_csv", is_flag=True,
-              help="以 CSV 输出（UTF-8 带 BOM，可直接用 Excel、WPS 打开），例如 qmsdoc audit --csv > 审批记录.csv")
+              help="以 CSV 输出（UTF-8 带 BOM，可直接用 Excel、WPS 打开），"
+                   "例如 qmsdoc audit --csv > 审批记录.csv")
 @date_option
 def audit(root: Path | None, start: datetime.date | None, end: datetime.date | None,
           as_json: bool, as_csv: bool, today: datetime.date | None) -> None:
