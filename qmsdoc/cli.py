@@ -293,7 +293,7 @@ def audit(root: Path | None, start: datetime.date | None, end: datetime.date | N
         raise QmsdocError(f"--from {start} 晚于 --to {end}：起始日期不能晚于截止日期")
     events = audit_trail(_gate(root, today=today), start, end)
     if as_csv:
-        click.get_binary_stream("stdout").write(audit_csv(events))
+        click.echo(audit_csv(events), nl=False)  # bytes: written as they are
     elif as_json:
         _print_json([event.to_json() for event in events])
     else:
