@@ -150,7 +150,7 @@ class Redline:
     def hunks(self, context: int = CONTEXT_LINES) -> list[list[Line]]:
         """The changed lines with ``context`` unchanged lines around them, in groups."""
         lines = self.lines()
-        keep = set()
+        keep: set[int] = set()
         for index, line in enumerate(lines):
             if line.changed:
                 keep.update(range(max(0, index - context), min(len(lines), index + context + 1)))
