@@ -80,8 +80,9 @@ def _document_events(gate: GateResult, status: DocumentStatus) -> Iterator[Audit
     for judged in approvals.judged:
         evidence = judged.evidence
         rule, reason = _why_not(judged)
+        version = str(evidence.snapshot.version) + ("（作废）" if evidence.snapshot.withdrawn else "")
         yield AuditEvent(
-            judged.on, document.number, document.title, str(evidence.snapshot.version),
+            judged.on, document.number, document.title, version,
             evidence.meaning.label, id(judged) in periodic, judged.display_name, evidence.email,
             judged.role or "", evidence.commit.sha, evidence.snapshot.fingerprint,
             _document_signature(gate, judged), judged.valid, rule, reason,
@@ -197,6 +198,8 @@ def _short(text: str, length: int) -> str:
 
 def _width(text: str) -> int:
     """Columns a terminal gives the text: Chinese characters take two."""
+    if text.isascii():  # dates, numbers, commits, fingerprints: the most cells, quickly
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
