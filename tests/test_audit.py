@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from qmsdoc.cli import cli
 
 from .conftest import ManualRepo
 from .test_approvals import revise
@@ -105,3 +110,18 @@ def test_from_and_to_bound_the_trail(approved_repo: ManualRepo) -> None:
     assert backwards.exit_code == 2 and "起始日期不能晚于截止日期" in backwards.output
     both = approved_repo.qmsdoc("audit", "--json", "--csv")
     assert both.exit_code == 2 and "只能选一个" in both.output
+
+
+def test_the_sample_trail_shows_its_withdrawal_and_periodic_review(sample_clone: Path) -> None:
+    def run(*args: str) -> list[dict[str, object]]:
+        result = CliRunner().invoke(cli, ["audit", "--json", "--root", str(sample_clone), *args])
+        assert result.exit_code == 0, result.output
+        data: list[dict[str, object]] = json.loads(result.output)
+        return data
+
+    day = run("--from", "2025-08-25", "--to", "2025-08-25")
+    assert [(e["subject"], e["version"], e["meaning"]) for e in day] == [
+        ("QP-11", "A/1", "批准"), ("QP-13", "A/0（作废）", "批准")]
+    [jr07] = [e for e in run("--from", "2026-03-16", "--to", "2026-03-16") if e["subject"] == "JR-07"]
+    assert (jr07["meaning"], jr07["periodic_review"], jr07["person"], jr07["role"]) == (
+        "审核", True, "陈立新", "管理者代表")
