@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -24,6 +25,7 @@ from .site import SitePage, SitePlan
 
 MANIFEST_FILE = "qmsdoc-manifest.json"
 FORMAT = 1
+_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,11 @@ def read_manifest(site_dir: Path) -> Manifest:
                               else DocumentEntry(*(_text(document[key]) for key in (
                                   "number", "version", "commit", "fingerprint"))))
             pages[entry.path] = entry
+        commit = _text(data["commit"])
+        if not _COMMIT.fullmatch(commit):
+            raise ValueError(f"提交号 {commit!r} 不是 40 位十六进制数")
         return Manifest(datetime.date.fromisoformat(data["day"]),
-                        datetime.date.fromisoformat(data["built_on"]), _text(data["commit"]),
+                        datetime.date.fromisoformat(data["built_on"]), commit,
                         _text(data["generator"]), pages)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ManifestError(f"构建清单 {MANIFEST_FILE} 的内容不完整或格式不对（{error!r}）") from None
