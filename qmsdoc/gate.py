@@ -150,14 +150,14 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
     timeline = settle_timeline(responsibilities, judge_with)
     judge = judge_with(timeline)
 
-    past = today < built_on
-    texts_then = _texts_then(history, manual, blobs, dates, today) if past else {}
+    texts_then = _texts_then(history, manual, blobs, dates, today)
     statuses: dict[str, DocumentStatus] = {}
     for document in manual:
         file = evidence[document.number]
         approvals = approve_revisions(file, judge, document.approvals, document.path,
                                       document.number)
         changes = later_commits(approvals, file.authoring, today)
+        past = document.number in texts_then
         if past:  # what was written by that day, not what was written since
             changes = tuple(c for c in changes if dates.judged(c).date() <= today)
         status = DocumentStatus(document, approvals, today, changes,
@@ -186,14 +186,16 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
 
 def _texts_then(history: History, manual: Manual, blobs: Blobs, dates: CommitDates,
                 day: datetime.date) -> dict[str, Snapshot | None]:
-    """Each document's text as the last commit on or before ``day`` left it (a view of the past)."""
-    last: dict[str, FileEvent] = {}
+    """The documents whose history goes on after ``day`` (a view of the past), each with
+    its text as the last commit on or before that day left it (``None``: no text yet)."""
+    last: dict[str, FileEvent | None] = {}
     for document in manual:
-        for event in history.events.get(document.path, []):
-            if dates.judged(event.commit).date() <= day:
-                last[document.number] = event
-    blobs.repository.read_blobs(e.blob for e in last.values() if e.blob)
-    return {number: blobs.snapshot(event.blob, event.path) if event.blob else None
+        events = history.events.get(document.path, [])
+        if any(dates.judged(e.commit).date() > day for e in events):
+            last[document.number] = next((e for e in reversed(events)
+                                          if dates.judged(e.commit).date() <= day), None)
+    blobs.repository.read_blobs(e.blob for e in last.values() if e and e.blob)
+    return {number: blobs.snapshot(event.blob, event.path) if event and event.blob else None
             for number, event in last.items()}
 
 

@@ -52,9 +52,10 @@ class DocumentStatus:
     authors: frozenset[Identity]
     """Who wrote the working text: nobody among them may review or approve it."""
     past: bool = False
-    """The publication day is before today: a view of the manual as it was that day."""
+    """The file's history goes on after the publication day: its status is judged from
+    its text as it was that day, not from the working text (a view of the past)."""
     text_then: Snapshot | None = None
-    """In a view of the past: the text as the last change on or before the day left it
+    """In a view of the past: the text as the last commit on or before the day left it
     (``None`` when the file did not exist yet)."""
 
     @functools.cached_property
@@ -167,7 +168,7 @@ def next_change(statuses: list[DocumentStatus]) -> tuple[datetime.date, list[str
 def publication_findings(status: DocumentStatus, strict: bool) -> Iterator[Finding]:
     """Unapproved text: never shown as effective, and an error on release branches.
 
-    The working text is today's: a view of the past says nothing about it.
+    In a view of the past the working text came later: nothing is said about it.
     """
     if status.past:
         return
