@@ -58,6 +58,15 @@ def test_a_view_of_the_past_shows_that_day_and_says_so_on_every_page(
         assert text.count(PAST) == 1 and "2024-04-01 当天现行有效" in text, html
 
 
+def test_the_history_of_a_past_day_has_no_revision_written_later(
+        approved_repo: ManualRepo) -> None:
+    revise(approved_repo, effective="2024-09-01")  # written on 2024-05-06, in review today
+    before = approved_repo.qmsdoc("history", "QP-01", "--date", "2024-04-01").output
+    assert "审批中" not in before and "A/1" not in before
+    during = approved_repo.qmsdoc("history", "QP-01", "--date", "2024-05-10").output
+    assert "A/1  审批中  生效 2024-09-01" in during
+
+
 def test_a_revision_in_review_on_the_day_is_shown_as_it_was_then(
         site_repo: ManualRepo) -> None:  # noqa: F811
     revised(site_repo)
