@@ -333,4 +333,35 @@ def diff_command(root: Path | None, number: str, versions: tuple[str, ...], as_h
     click.echo(redline.text(shown_in_colour) if redline.changed else "两个版本的内容相同。")
 
 
+@cli.command(name="verify")
+@root_option
+@click.argument("site_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出核对结果")
+def verify_command(root: Path | None, site_dir: Path, as_json: bool) -> None:
+    """核对已发布的网站：按构建清单从 git 重新生成网站，逐页比较；
+    指出构建后被修改、缺失、多出、不是由批准的文本生成的页面。有不一致时退出码为 1。"""
+    from .verify import verify_site  # MkDocs: loaded only to rebuild
+
+    if not site_dir.is_dir():
+        raise QmsdocError(f"网站目录 {site_dir} 不存在：请给出已发布网站的目录，例如 site")
+    result = verify_site(_root(root), site_dir.resolve(), shown=site_dir.as_posix())
+    manifest = result.manifest
+    if as_json:
+        _print_json({"site": site_dir.as_posix(), "passed": result.passed,
+                     "day": manifest.day.isoformat() if manifest else None,
+                     "commit": manifest.commit if manifest else None,
+                     "pages": len(manifest.pages) if manifest else 0,
+                     "findings": [f.to_json() for f in result.findings]})
+    else:
+        for finding in result.findings:
+            click.echo(finding.format())
+        if manifest is not None:
+            verdict = "一致" if result.passed else "不一致"
+            click.echo(f"网站 {site_dir.as_posix()}：{len(manifest.pages)} 个页面，"
+                       f"{manifest.day} 的网站（提交 {manifest.commit[:12]}，{manifest.built_on} 生成），"
+                       f"与 git {verdict}。")
+        click.echo(summary(result.findings))
+    sys.exit(0 if result.passed else 1)
+
+
 main = cli

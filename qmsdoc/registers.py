@@ -62,8 +62,8 @@ def _remarks(plan: SitePlan, href: Href, status: DocumentStatus) -> str:
             continue
         text = f"{revision.snapshot.version} 版 {revision.effective_from} 起生效"
         remarks.append(_link(plan, href, number, text, plan.revision_uri(revision)))
-    if status.pending:
-        remarks.append(html.escape(f"修订版 {status.working.version} 审批中"))
+    if status.pending and status.draft is not None:
+        remarks.append(html.escape(f"修订版 {status.draft.version} 审批中"))
     return "；".join(remarks)
 
 

@@ -70,11 +70,10 @@ def preview_note() -> str:
 
 def in_review_note(status: DocumentStatus) -> str:
     """Shown when the working text differs from every approved text."""
-    published = status.published
-    assert published is not None
-    working = status.working
+    published, draft = status.published, status.draft
+    assert published is not None and draft is not None
     document = published.snapshot
-    pending = f"修订版 {working.version} " if working.version != document.version else "修订"
+    pending = f"修订版 {draft.version} " if draft.version != document.version else "修订"
     return (f'!!! warning "修订审批中"\n'
             f"    本文件的{pending}正在审核、批准中。下文是 {published.date.isoformat()} 批准、"
             f"{published.effective_from.isoformat()} 起生效的现行版本 {document.version}，"

@@ -71,16 +71,16 @@ def history_rows(status: DocumentStatus, register: Register) -> list[HistoryRow]
     placed += [(review.evidence.index, _periodic_row(revision, review))
                for revision, review in status.periodic_reviews]
     rows = [row for _, row in sorted(placed, key=lambda p: p[0])]
-    if status.pending:
-        working = status.working
+    draft = status.draft
+    if status.pending and draft is not None:
         authors = {(c.author_name, c.author_email) for c in status.later_commits}
         pending_reviews = tuple(
             _with_role(j.display_name, j.role) for j in status.approvals.judged
-            if j.valid and j.evidence.snapshot.fingerprint == working.fingerprint
-            and j.evidence.meaning is Right.REVIEW)
-        label = State.DRAFT.label if working.state is State.DRAFT else State.IN_REVIEW.label
-        rows.append(HistoryRow(str(working.version), working.effective_date,
-                               working.change_summary, _names(frozenset(authors), register),
+            if j.valid and j.evidence.snapshot.fingerprint == draft.fingerprint
+            and j.evidence.meaning is Right.REVIEW and j.on <= status.day)
+        label = State.DRAFT.label if draft.state is State.DRAFT else State.IN_REVIEW.label
+        rows.append(HistoryRow(str(draft.version), draft.effective_date,
+                               draft.change_summary, _names(frozenset(authors), register),
                                pending_reviews, "", None, "", label))
     rows.reverse()
     return rows
