@@ -48,7 +48,7 @@ from generate import (
 
 BIN = Path(sys.executable).parent
 OUT = PROJECT / "bench" / "out"
-BASELINE = "c54ad63"  # main before effective dates, commit-date order and governed site files
+BASELINE = "d099b56"  # main before the archive, redlines, review and audit tools (issue 8)
 NOISE = 0.05
 CHECK_RUNS, BUILD_RUNS = 11, 3
 

@@ -254,6 +254,39 @@ def approve_command(root: Path | None, numbers: tuple[str, ...], review: bool,
     click.echo(f"已记录{meaning.label}：{'、'.join(numbers)}（提交 {sha[:8]}）")
 
 
+@cli.command(name="diff")
+@root_option
+@click.argument("number")
+@click.argument("versions", nargs=-1)
+@click.option("--html", "as_html", is_flag=True, help="输出 HTML 片段")
+@click.option("--markdown", "as_markdown", is_flag=True, help="输出 Markdown（用于合并请求评论）")
+@click.option("--color/--no-color", default=None, help="用颜色标出修改（默认：输出到终端时）")
+def diff_command(root: Path | None, number: str, versions: tuple[str, ...], as_html: bool,
+                 as_markdown: bool, color: bool | None) -> None:
+    """比较一个文件的两个版本的文字和元数据（红线）。
+
+    例如 qmsdoc diff QP-11 A/0 A/1；只写一个版本时与它的上一版比较；不写版本时比较最新批准的
+    版本与工作稿（“工作稿”也可作为版本写）。
+    """
+    from .redline import compare_documents, pick_texts
+
+    gate = _gate(root)
+    status = gate.statuses.get(number)
+    if status is None:
+        raise QmsdocError(f"没有编号为 {number} 的受控文件")
+    (old_label, old), (new_label, new) = pick_texts(status, versions)
+    redline = compare_documents(old, new)
+    if as_html:
+        click.echo(redline.html())
+        return
+    if as_markdown:
+        click.echo(f"**{status.working.label}：{old_label} → {new_label}**\n\n{redline.markdown()}")
+        return
+    shown_in_colour = sys.stdout.isatty() if color is None else color
+    click.echo(f"{status.working.label}：{old_label} → {new_label}")
+    click.echo(redline.text(shown_in_colour) if redline.changed else "两个版本的内容相同。")
+
+
 @cli.command()
 @root_option
 @click.argument("base", required=False)

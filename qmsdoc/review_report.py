@@ -283,7 +283,7 @@ def _document_json(change: DocumentChange) -> dict[str, Any]:
         "old": _version_json(change.old), "new": _version_json(change.new),
         "version_check": {"verdict": change.version.verdict.key, "message": change.version.text},
         "notes": list(change.notes),
-        "redline": {"fields": [{"name": f.name, "label": f.label_zh, "old": f.old, "new": f.new}
+        "redline": {"fields": [{"name": f.name, "label": f.label, "old": f.old, "new": f.new}
                                for f in fields],
                     "text": redline.text()},
         "approval": None if approval is None else {

@@ -125,7 +125,7 @@ def test_a_revision_shows_its_versions_redline_and_who_still_must_approve(
     assert "- 生效后随之变化的登记页：现行有效文件目录" in qp01
     redline = qp01[qp01.index("### 修订对照"):]
     assert "修订说明" in redline and "生效日期" in redline
-    assert '<ins class="qms-ins">' in redline and "纸质和电子" in redline
+    assert "文件管理员维护<ins>纸质和电子</ins>受控文件。" in redline
 
     data = by_number(review_json(branch_repo))["QP-01"]
     assert data["old"]["version"] == "A/0" and data["new"]["version"] == "A/1"
