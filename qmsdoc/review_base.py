@@ -10,6 +10,7 @@ on two cores the two run side by side.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime
 import json
 import re
@@ -118,11 +119,11 @@ def compare_findings(base: Iterable[Finding], head: Iterable[Finding],
     change renamed (``moved``: base path to HEAD path) named by their new path.
     """
     def renamed(finding: Finding) -> Finding:
-        path, message = moved.get(finding.path, finding.path), finding.message
+        message = finding.message
         for old, new in moved.items():
             message = message.replace(old, new)
-        return Finding(finding.rule, finding.severity, path, finding.line, message,
-                       finding.hint, finding.document)
+        return dataclasses.replace(finding, path=moved.get(finding.path, finding.path),
+                                   message=message)
 
     before = [renamed(f) for f in base]
     after = list(head)
