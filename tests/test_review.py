@@ -249,3 +249,20 @@ def test_findings_are_matched_without_lines_commit_ids_or_renamed_paths() -> Non
     changes = compare_findings(base, head, {"a/qp-01.md": "b/qp-01.md"})
     assert [f.message for f in changes.introduced] == ["新问题"]
     assert [(f.path, f.message) for f in changes.fixed] == [("b/qp-01.md", "旧问题")]
+
+
+def test_when_the_gate_cannot_run_at_the_base_the_report_says_why(
+        approved_repo: ManualRepo) -> None:
+    settings = approved_repo.read("qmsdoc.yml")
+    approved_repo.write("qmsdoc.yml", settings + "reissue_aftr: 3\n")
+    approved_repo.commit("Misspell a setting", paths=("qmsdoc.yml",), date="2024-03-01")
+    approved_repo.git("checkout", "-q", "-b", "fix")
+    approved_repo.write("qmsdoc.yml", settings)
+    approved_repo.commit("Fix the setting", paths=("qmsdoc.yml",), date="2024-03-02")
+    report = review(approved_repo)
+    assert "> 在比较起点 " in report
+    assert "上无法运行检查：qmsdoc.yml 的 reissue\\_aftr 有误" in report
+    assert "下面的“新增问题”列出 HEAD 上的全部问题" in report
+    data = review_json(approved_repo)
+    assert data["base_problem"].startswith("在比较起点 ")
+    assert [g["path"] for g in data["governed"]] == ["qmsdoc.yml"]
