@@ -16,11 +16,13 @@ from typing import Any
 
 import click
 
+from .audit import audit_csv, audit_text, audit_trail
 from .config import CONFIG_FILE, load_settings
 from .errors import QmsdocError
 from .findings import Finding, summary
 from .gate import GateResult, run_gate
 from .model import DocType, Right
+from .pending import REVIEW_HORIZON_DAYS, pending_text, pending_work
 from .people import Authorities
 from .publication import DATE_VARIABLE
 from .revision_history import history_rows
@@ -227,6 +229,10 @@ def history(root: Path | None, number: str, as_json: bool, today: datetime.date 
         return
     click.echo(f"{status.working.label} 修订记录")
     for row in rows:
+        if row.periodic_review:
+            click.echo(f"{row.version}  {row.status}  提交 {row.commit}")
+            click.echo(f"    {row.change_summary}  审核：{'、'.join(row.reviewed_by)}")
+            continue
         click.echo(f"{row.version}  {row.status}  生效 {row.effective_date or '—'}  "
                    f"批准 {row.approved_on or '—'}  提交 {row.commit or '—'}")
         click.echo(f"    修订说明：{row.change_summary}")
@@ -252,6 +258,46 @@ def approve_command(root: Path | None, numbers: tuple[str, ...], review: bool,
         click.echo(f"未记录{meaning.label}：{refusal}", err=True)
         sys.exit(1)
     click.echo(f"已记录{meaning.label}：{'、'.join(numbers)}（提交 {sha[:8]}）")
+
+
+@cli.command()
+@root_option
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--days", type=click.IntRange(0, 3650), default=REVIEW_HORIZON_DAYS, show_default=True,
+              help="列出多少天内到期的定期评审")
+@date_option
+def status(root: Path | None, as_json: bool, days: int, today: datetime.date | None) -> None:
+    """待办事项：审批中的修订及尚需的审核、批准，已批准待生效的修订，到期和逾期的定期评审。"""
+    work = pending_work(_gate(root, today=today), days)
+    if as_json:
+        _print_json(work.to_json())
+    else:
+        click.echo(pending_text(work))
+
+
+@cli.command()
+@root_option
+@click.option("--from", "start", type=_Day(), default=None, help="从这一天起（含）")
+@click.option("--to", "end", type=_Day(), default=None, help="到这一天止（含）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="以 CSV 输出（UTF-8 带 BOM，可直接用 Excel、WPS 打开），"
+                   "例如 qmsdoc audit --csv > 审批记录.csv")
+@date_option
+def audit(root: Path | None, start: datetime.date | None, end: datetime.date | None,
+          as_json: bool, as_csv: bool, today: datetime.date | None) -> None:
+    """审批记录：每一次编制、审核、批准（含定期评审）和受控设置的修改及其批准，按日期排列，注明是否有效。"""
+    if as_json and as_csv:
+        raise QmsdocError("--json 和 --csv 只能选一个")
+    if start and end and start > end:
+        raise QmsdocError(f"--from {start} 晚于 --to {end}：起始日期不能晚于截止日期")
+    events = audit_trail(_gate(root, today=today), start, end)
+    if as_csv:
+        click.echo(audit_csv(events), nl=False)  # bytes: written as they are
+    elif as_json:
+        _print_json([event.to_json() for event in events])
+    else:
+        click.echo(audit_text(events))
 
 
 @cli.command(name="diff")

@@ -29,7 +29,7 @@ from .commit_dates import CommitDates
 from .config import CONFIG_FILE, Settings
 from .entitlement import AuthorityTimeline, settle_timeline
 from .findings import Finding, Severity, sorted_findings
-from .governance import Governance, govern, governed
+from .governance import Governance, GovernedChange, govern, governed
 from .history import Commit, GitRepository, History, read_history
 from .loader import load_manual
 from .model import DocType, Document, Manual, State
@@ -62,6 +62,8 @@ class GateResult:
     findings: list[Finding]
     day: datetime.date
     """The day the site publishes for: what is in force is judged as of this day."""
+    governed_changes: tuple[GovernedChange, ...] = ()
+    """Every change to the people register, the settings, mkdocs.yml and hooks/, judged."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -171,7 +173,7 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
                             loaded.unreadable_numbers, clauses, strict)
     findings += pages.findings
     return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
-                      statuses, pages, sorted_findings(findings), today)
+                      statuses, pages, sorted_findings(findings), today, governance.changes)
 
 
 def _govern(settings: Settings, repository: GitRepository, history: History,

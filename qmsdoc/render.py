@@ -26,11 +26,13 @@ def clause_anchor(number: str) -> str:
 
 
 def header_card(document: Document, state: str, approved: str,
-                effective: datetime.date | None = None, coming: Iterable[Revision] = ()) -> str:
+                effective: datetime.date | None = None, coming: Iterable[Revision] = (),
+                next_review: datetime.date | None = None) -> str:
     """The card above each document: number, version, state, dates, owner, approval.
 
     ``effective`` is the day the revision shown takes effect (by default its
-    effective date); ``coming`` are approved revisions that take effect later.
+    effective date); ``coming`` are approved revisions that take effect later;
+    ``next_review`` is when the text in force is next due for its periodic review.
     """
     cells = [
         ("文件编号", document.number),
@@ -40,6 +42,8 @@ def header_card(document: Document, state: str, approved: str,
         ("归口部门", document.department),
         ("批准", approved),
     ]
+    if next_review is not None:
+        cells.append(("下次评审", next_review.isoformat()))
     cells += [("已批准待生效", f"{'作废' if r.snapshot.withdrawn else r.snapshot.version}"
                               f"（{r.effective_from} 起）") for r in coming]
     if document.type is DocType.RECORD_TEMPLATE:

@@ -1,4 +1,4 @@
-"""修订记录: one row per approved revision, plus the revision in review."""
+"""修订记录: one row per approved revision and per periodic review, plus the revision in review."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from .approvals import Identity, Revision
+from .approvals import Identity, Judged, Revision
 from .model import Right, State
 from .people import Register
 from .publication import DocumentStatus
@@ -22,7 +22,13 @@ class HistoryRow:
     approved_by: str
     approved_on: datetime.date | None
     commit: str
-    status: str  # 现行有效, 已批准待生效, 已被替代, 已作废, 审批中
+    status: str  # 现行有效, 已批准待生效, 已被替代, 已作废, 审批中, 定期评审
+    reviewed_on: datetime.date | None = None
+    """The day of a periodic review (定期评审); ``None`` on the other rows."""
+
+    @property
+    def periodic_review(self) -> bool:
+        return self.reviewed_on is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +41,8 @@ class HistoryRow:
             "approved_on": self.approved_on.isoformat() if self.approved_on else None,
             "commit": self.commit,
             "status": self.status,
+            "periodic_review": self.periodic_review,
+            "reviewed_on": self.reviewed_on.isoformat() if self.reviewed_on else None,
         }
 
 
@@ -51,11 +59,18 @@ def _with_role(name: str, role: str | None) -> str:
 
 
 COMING = "已批准待生效"
+PERIODIC_REVIEW = "定期评审"
+PERIODIC_REVIEW_SUMMARY = "定期评审，内容无修改"
 
 
 def history_rows(status: DocumentStatus, register: Register) -> list[HistoryRow]:
-    """Newest first, as a revision table is read: what was approved by the publication day."""
-    rows = [_row(revision, register, _state(revision, status)) for revision in status.approved]
+    """Newest first, as a revision table is read: what was approved by the publication day,
+    and the periodic reviews of approved texts, each where it happened in the file's history."""
+    placed = [(r.approval.evidence.index, _row(r, register, _state(r, status)))
+              for r in status.approved]
+    placed += [(review.evidence.index, _periodic_row(revision, review))
+               for revision, review in status.periodic_reviews]
+    rows = [row for _, row in sorted(placed, key=lambda p: p[0])]
     if status.pending:
         working = status.working
         authors = {(c.author_name, c.author_email) for c in status.later_commits}
@@ -92,3 +107,16 @@ def _row(revision: Revision, register: Register, state: str) -> HistoryRow:
         commit=revision.approval.evidence.commit.short,
         status=state,
     )
+
+
+def _periodic_row(revision: Revision, review: Judged) -> HistoryRow:
+    """A review of an approved text that changed nothing: who, in which role, and when.
+
+    The day travels with the reviewer (the table has no column of its own for it).
+    """
+    return HistoryRow(
+        version=str(revision.snapshot.version), effective_date=None,
+        change_summary=PERIODIC_REVIEW_SUMMARY, written_by=(),
+        reviewed_by=(f"{_with_role(review.display_name, review.role)} {review.on}",),
+        approved_by="", approved_on=None, commit=review.evidence.commit.short,
+        status=PERIODIC_REVIEW, reviewed_on=review.on)
