@@ -364,4 +364,29 @@ def verify_command(root: Path | None, site_dir: Path, as_json: bool) -> None:
     sys.exit(0 if result.passed else 1)
 
 
+@cli.command()
+@root_option
+@click.argument("base", required=False)
+@click.option("--html", "as_html", is_flag=True, help="输出一个独立的 HTML 页面")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部内容")
+@date_option
+def review(root: Path | None, base: str | None, as_html: bool, as_json: bool,
+           today: datetime.date | None) -> None:
+    """审查从 BASE 到 HEAD 的修改（默认 BASE：与主分支的合并基点），输出合并请求评论用的报告。
+
+    报告能生成时退出码为 0（其中的错误由 qmsdoc check 把关）；无法比较时为 2。
+    """
+    from .publication import publication_day
+    from .review import make_review
+    from .review_report import html_page, json_data, markdown
+
+    if as_html and as_json:
+        raise QmsdocError("--html 和 --json 只能选一个")
+    made = make_review(load_settings(_root(root)), base, today or publication_day())
+    if as_json:
+        _print_json(json_data(made))
+    else:
+        click.echo(html_page(made) if as_html else markdown(made), nl=False)
+
+
 main = cli
