@@ -300,6 +300,22 @@ def audit(root: Path | None, start: datetime.date | None, end: datetime.date | N
         click.echo(audit_text(events))
 
 
+@cli.command()
+@click.argument("built", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("served", type=click.Path(file_okay=False, path_type=Path))
+def publish(built: Path, served: Path) -> None:
+    """把生成好的网站（BUILT，例如 site）整体换入网页服务器的目录（SERVED）。
+
+    先在 SERVED 旁边复制，再一步替换：读者看到的总是完整的旧网站或完整的新网站。
+    """
+    import logging
+
+    from .deploy import publish_copy
+
+    publish_copy(built.resolve(), served.resolve(), os.environ, logging.getLogger("qmsdoc"))
+    click.echo(f"网站已发布到 {served}。", err=True)
+
+
 @cli.command(name="diff")
 @root_option
 @click.argument("number")

@@ -79,6 +79,19 @@ def open_release(site_dir: Path, environ: Mapping[str, str],
     return SiteRelease(site_dir, timeout=lock_timeout(environ), log=log).acquire(), True
 
 
+def publish_copy(built: Path, served: Path, environ: Mapping[str, str], log: Log) -> None:
+    """Copy a built site into the folder a web server serves, swapped in whole.
+
+    The copy is made beside ``served`` under its lock, so that a reader never sees a
+    half-copied site and two publications never mix.
+    """
+    if not (built / "index.html").is_file():
+        raise QmsdocError(f"{built} 不是生成好的网站（没有 index.html）：先运行 qmsdoc build")
+    with SiteRelease(served, timeout=lock_timeout(environ), log=log) as release:
+        shutil.copytree(built, release.staging, symlinks=True, dirs_exist_ok=True)
+        release.publish()
+
+
 def exchange(first: Path, second: Path) -> None:
     """Swap two existing paths in one step: Linux ``renameat2(..., RENAME_EXCHANGE)``.
 

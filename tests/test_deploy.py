@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from qmsdoc import QmsdocError, deploy
+from qmsdoc.cli import cli
 from qmsdoc.deploy import SiteRelease, lock_timeout, open_release
 
 MKDOCS = str(Path(sys.executable).with_name("mkdocs"))
@@ -423,3 +425,28 @@ def test_the_next_release_puts_back_a_site_left_between_two_renames(tmp_path: Pa
     with SiteRelease(tmp_path / "site", timeout=0) as release:
         assert (tmp_path / "site/index.html").read_text() == "old"
         assert leftovers(tmp_path) == [release.staging.name]
+
+
+def test_publish_swaps_a_built_site_into_the_served_folder(tmp_path: Path) -> None:
+    built, served = tmp_path / "site", tmp_path / "www" / "qms"
+    (built / "procedures").mkdir(parents=True)
+    (built / "index.html").write_text("新网站", encoding="utf-8")
+    (built / "procedures" / "index.html").write_text("程序文件", encoding="utf-8")
+    served.mkdir(parents=True)
+    (served / "index.html").write_text("旧网站", encoding="utf-8")
+    (served / "stale.html").write_text("旧页面", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["publish", str(built), str(served)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.relative_to(served).as_posix() for p in served.rglob("*")) == [
+        "index.html", "procedures", "procedures/index.html"]
+    assert (served / "index.html").read_text(encoding="utf-8") == "新网站"
+    assert sorted(p.name for p in served.parent.iterdir()) == ["qms", "qms.lock"]
+
+
+def test_publish_refuses_a_folder_that_is_not_a_built_site(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    served = tmp_path / "www"
+    result = CliRunner().invoke(cli, ["publish", str(tmp_path / "site"), str(served)])
+    assert result.exit_code == 2
+    assert "不是生成好的网站（没有 index.html）：先运行 qmsdoc build" in result.output
+    assert not served.exists()
