@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .approvals import Identity, Revision
@@ -23,6 +23,8 @@ class HistoryRow:
     approved_on: datetime.date | None
     commit: str
     status: str  # 现行有效, 已批准待生效, 已被替代, 已作废, 审批中
+    revision: Revision | None = field(default=None, compare=False, repr=False)
+    """The approved revision of the row (``None``: the revision in review)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,4 +93,5 @@ def _row(revision: Revision, register: Register, state: str) -> HistoryRow:
         approved_on=revision.date,
         commit=revision.approval.evidence.commit.short,
         status=state,
+        revision=revision,
     )
