@@ -14,12 +14,13 @@ import posixpath
 from dataclasses import dataclass
 
 from .approvals import Revision
+from .model import State
 from .publication import DocumentStatus
 from .revision_history import COMING
 
 IN_FORCE = "现行有效"
 SUPERSEDED = "已被替代"
-WITHDRAWN = "作废"
+WITHDRAWN = State.OBSOLETE.label  # 已作废
 ARCHIVE = "archive"
 
 

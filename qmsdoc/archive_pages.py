@@ -12,6 +12,8 @@ document's 修订记录.
 from __future__ import annotations
 
 import html
+import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 from .active_content import clean_html
 from .archive import IN_FORCE, SUPERSEDED, WITHDRAWN, ArchiveEntry, relative_url
 from .errors import QmsdocError
+from .loader import MACRO_RE
 from .model import Document
 from .redline import compare_documents
 from .render import document_title, header_card
@@ -32,6 +35,10 @@ Convert = Callable[[str], str]
 """Markdown to HTML, with the site's Markdown extensions."""
 PageUrl = Callable[[str], "str | None"]
 """The site address of a MkDocs page, from its source path (``None``: no such page)."""
+# Citations wait outside Markdown as plain words: the parser then has no inline HTML to
+# carry (a third of its time), and attr_list cannot read a citation as attributes.
+_HELD = "qmsdoccitation{}x"
+_HELD_RE = re.compile(r"qmsdoccitation([0-9]+)x")
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ class ArchiveWriter:
         self.convert = convert
         self.page_url = page_url
         self.theme = theme
+        self._folders: set[str] = set()
 
     def write(self) -> int:
         """Every archived text (those to come are MkDocs pages already) and every redline."""
@@ -100,19 +108,31 @@ class ArchiveWriter:
         return written
 
     def _write(self, url: str, page: str) -> None:
-        path = self.site_dir / url / "index.html"
+        """One page: thousands of them, so with the fewest system calls."""
+        folder = os.path.join(self.site_dir, url)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(page, encoding="utf-8")
+            parent = os.path.dirname(folder.rstrip("/"))
+            if parent not in self._folders:
+                os.makedirs(parent, exist_ok=True)
+                self._folders.add(parent)
+            os.mkdir(folder)
+            descriptor = os.open(os.path.join(folder, "index.html"),
+                                 os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                os.write(descriptor, page.encode("utf-8"))
+            finally:
+                os.close(descriptor)
         except OSError as error:
             raise QmsdocError(f"存档页面 {url} 写不进 {self.site_dir}：{error.strerror}。"
                               "请检查磁盘空间和目录权限后重新生成（已发布的网站保持不变）") from None
 
     def _href(self, from_url: str) -> Callable[[str], str]:
         """Links from an archive page: to MkDocs pages by source path, to others by address."""
+        root = relative_url("", from_url)
+
         def href(target: str) -> str:
             url = self.page_url(target) if target.endswith(".md") else target
-            return relative_url(url, from_url) if url is not None else target
+            return root + url if url is not None else target
         return href
 
     def _home(self, number: str, href: Callable[[str], str]) -> str:
@@ -123,7 +143,7 @@ class ArchiveWriter:
         """An approved text as it was approved, with its state on the publication day."""
         href = self._href(entry.url)
         revision = entry.revision
-        body = self.convert(self.plan.expand_macros(document.body, entry.src_uri, href))
+        body = self._convert(document.body, href)
         card = header_card(document, entry.state,
                            f"{revision.approval.display_name} {revision.date}",
                            revision.effective_from)
@@ -131,6 +151,17 @@ class ArchiveWriter:
         article = (f"<h1>{html.escape(title)}</h1>\n{card}{self.text_notice(entry, href)}"
                    f"{body}")
         return self._page(title, entry.url, article)
+
+    def _convert(self, markdown: str, href: Callable[[str], str]) -> str:
+        """The body as HTML, with its citations linked from this page."""
+        citations: list[str] = []
+
+        def hold(macro: re.Match[str]) -> str:
+            citations.append(self.plan.cite(macro, href))
+            return _HELD.format(len(citations) - 1)
+
+        converted = self.convert(MACRO_RE.sub(hold, markdown))
+        return _HELD_RE.sub(lambda held: citations[int(held.group(1))], converted)
 
     def text_notice(self, entry: ArchiveEntry, href: Callable[[str], str]) -> str:
         revision = entry.revision

@@ -212,14 +212,14 @@ class SitePlan:
         the links are written as HTML, so the Markdown parser has nothing to do.
         """
         link = href or (lambda target: relative_link(target, from_uri))
+        return MACRO_RE.sub(lambda match: self.cite(match, link), markdown)
 
-        def cite(match: re.Match[str]) -> str:
-            kind, target = match.group(1), match.group(3).strip()
-            if kind == "doc":
-                return self.cite_document(target, link)
-            return self.cite_clause(target, link)
-
-        return MACRO_RE.sub(cite, markdown)
+    def cite(self, macro: re.Match[str], href: Href) -> str:
+        """The citation of one ``{{ doc(..) }}`` or ``{{ clause(..) }}`` (``MACRO_RE``'s match)."""
+        kind, target = macro.group(1), macro.group(3).strip()
+        if kind == "doc":
+            return self.cite_document(target, href)
+        return self.cite_clause(target, href)
 
     def decorate_markdown(self, page: SitePage, markdown: str) -> str:
         """Title and notices before the text, the revision history heading after it.
