@@ -2,7 +2,7 @@
 
 Each approved revision of a document's text (a withdrawal is not a text of its
 own) is readable at ``archive/<NUMBER>/<A-0>/``, with a redline against the
-text before it at ``archive/<NUMBER>/<A-1>/redline/``. This module says which
+text before it at ``archive/<NUMBER>/<A-1>/redline.html``. This module says which
 revisions the archive holds and what each one's state was on the publication
 day; :mod:`qmsdoc.archive_pages` writes the pages.
 """
@@ -48,7 +48,8 @@ class ArchiveEntry:
 
     @property
     def redline_url(self) -> str | None:
-        return f"{self.url}redline/" if self.previous else None
+        """The redline against the text before, a file beside the text: no folder to make."""
+        return f"{self.url}redline.html" if self.previous else None
 
     @property
     def version(self) -> str:

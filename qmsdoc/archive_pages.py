@@ -101,22 +101,21 @@ class ArchiveWriter:
                 written += 1
             previous = by_revision.get(id(entry.previous)) if entry.previous else None
             if previous is not None and previous.revision.snapshot.document is not None:
-                self._write(f"{entry.url}redline/", self.redline_page(
+                self._write(entry.redline_url or "", self.redline_page(
                     previous, entry, previous.revision.snapshot.document, document))
                 written += 1
         repository.forget_blobs()
         return written
 
     def _write(self, url: str, page: str) -> None:
-        """One page: thousands of them, so with the fewest system calls."""
-        folder = os.path.join(self.site_dir, url)
+        """One page (``index.html`` for an address ending in ``/``), with few system calls:
+        there are thousands."""
+        folder, name = os.path.split(os.path.join(self.site_dir, url))
         try:
-            parent = os.path.dirname(folder.rstrip("/"))
-            if parent not in self._folders:
-                os.makedirs(parent, exist_ok=True)
-                self._folders.add(parent)
-            os.mkdir(folder)
-            descriptor = os.open(os.path.join(folder, "index.html"),
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)  # a revision to come has its folder already
+                self._folders.add(folder)
+            descriptor = os.open(os.path.join(folder, name or "index.html"),
                                  os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
                 os.write(descriptor, page.encode("utf-8"))
@@ -192,7 +191,7 @@ class ArchiveWriter:
     def redline_page(self, old: ArchiveEntry, new: ArchiveEntry, old_document: Document,
                      new_document: Document) -> str:
         """What changed from one approved text to the next: metadata, then the body."""
-        url = f"{new.url}redline/"
+        url = new.redline_url or ""
         href = self._href(url)
         redline = compare_documents(old_document, new_document)
         title = f"{document_title(new_document)}：{old.version} → {new.version} 修订对照"

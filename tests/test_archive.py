@@ -123,23 +123,25 @@ def test_a_withdrawn_document_keeps_its_address_with_a_notice(site: Path) -> Non
 def test_the_revision_history_links_every_text_and_redline(site: Path) -> None:
     page = read(site, "procedures/qp-01")
     history = links(page, "qms-history")
-    assert history == ["../../archive/QP-01/A-2/", "../../archive/QP-01/A-2/redline/",
-                       "../../archive/QP-01/A-1/", "../../archive/QP-01/A-1/redline/",
+    assert history == ["../../archive/QP-01/A-2/", "../../archive/QP-01/A-2/redline.html",
+                       "../../archive/QP-01/A-1/", "../../archive/QP-01/A-1/redline.html",
                        "../../archive/QP-01/A-0/"]
     assert all(resolves(site, "procedures/qp-01/", href) for href in history)
 
 
 def test_a_redline_shows_the_changed_words(site: Path) -> None:
-    page = read(site, "archive/QP-01/A-2/redline")
+    page = (site / "archive/QP-01/A-2/redline.html").read_text(encoding="utf-8")
     assert '文件管理员维护受控文件，每<ins class="qms-ins">半</ins>年清点一次。' in page
     text = text_of(page)
     assert "QP-01 文件控制程序：A/1 → A/2 修订对照" in text
     assert "对照 A/1 版 （2024-04-10 批准，现行有效）与 A/2 版 （2024-06-10 批准，已批准待生效）" in text
-    assert all(resolves(site, "archive/QP-01/A-2/redline/", href) for href in links(page))
-    assert not (site / "archive/QP-01/A-0/redline").exists()  # the first text has none
+    assert all(resolves(site, "archive/QP-01/A-2/", href) for href in links(page))
+    assert not (site / "archive/QP-01/A-0/redline.html").exists()  # the first text has none
 
 
 def test_archive_and_withdrawn_pages_are_not_in_search(site: Path) -> None:
+    assert (site / "archive/QP-01/A-0/index.html").is_file()
+    assert (site / "procedures/qp-02/index.html").is_file()
     index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
     locations = {doc["location"].split("#")[0] for doc in index["docs"]}
     assert "procedures/qp-01/" in locations
