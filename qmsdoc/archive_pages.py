@@ -209,7 +209,7 @@ class ArchiveWriter:
     def _page(self, title: str, url: str, article: str) -> str:
         """The light template: site name and home link, the theme's styles, the article."""
         root = relative_url("", url)
-        styles = "".join(f'<link rel="stylesheet" href="{html.escape(relative_url(s, url))}">'
+        styles = "".join(f'<link rel="stylesheet" href="{html.escape(root + s)}">'
                          for s in self.theme.stylesheets)
         name = html.escape(self.theme.site_name)
         return (
