@@ -115,12 +115,8 @@ class ArchiveWriter:
             if folder not in self._folders:
                 os.makedirs(folder, exist_ok=True)  # a revision to come has its folder already
                 self._folders.add(folder)
-            descriptor = os.open(os.path.join(folder, name or "index.html"),
-                                 os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                os.write(descriptor, page.encode("utf-8"))
-            finally:
-                os.close(descriptor)
+            with open(os.path.join(folder, name or "index.html"), "wb") as file:
+                file.write(page.encode("utf-8"))
         except OSError as error:
             raise QmsdocError(f"存档页面 {url} 写不进 {self.site_dir}：{error.strerror}。"
                               "请检查磁盘空间和目录权限后重新生成（已发布的网站保持不变）") from None
