@@ -66,6 +66,19 @@ def link(href: str, text: str) -> str:
     return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
 
 
+def obsolete_notice(plan: SitePlan, ended: ArchiveEntry, href: Callable[[str], str]) -> str:
+    """On a withdrawn document's page: since when, replaced by what, and its last text."""
+    withdrawal = ended.withdrawal
+    assert withdrawal is not None
+    replaced = withdrawal.snapshot.document.replaced_by if withdrawal.snapshot.document else None
+    instead = f"，由{plan.cite_document(replaced, href)}替代" if replaced else ""
+    last = link(href(ended.url), f"{ended.version} 版全文")
+    text = (html.escape(f"本文件已于 {withdrawal.date} 批准作废，{withdrawal.effective_from} "
+                        "起不再执行") + f"{instead}。最后一版（{html.escape(ended.version)}，"
+            f"{ended.revision.effective_from} 起生效）的{last}保存在存档中，供查阅。")
+    return notice("danger", WITHDRAWN, text)
+
+
 def write_archive(plan: SitePlan, site_dir: Path, convert: Convert, page_url: PageUrl,
                   site_name: str, extra_css: Iterable[str]) -> int:
     """Write the archive into a site MkDocs has just built; returns how many pages."""

@@ -1,8 +1,10 @@
 """The staff site's plan: which pages exist, with what text, in which navigation.
 
 Only documents in force are published, each with its last approved text,
-taken from git. The plan knows nothing of MkDocs: the hook turns it into
-MkDocs files and navigation, and calls back for citations and decorations.
+taken from git; a withdrawn document keeps its page with a 作废 notice, and
+every approved text is in the archive (:mod:`qmsdoc.archive`). The plan knows
+nothing of MkDocs: the hook turns it into MkDocs files and navigation, and
+calls back for citations and decorations.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from . import registers
 from .approvals import Revision
 from .archive import WITHDRAWN, ArchiveEntry, archive_entries, relative_url
-from .archive_pages import link, notice
+from .archive_pages import link, obsolete_notice
 from .gate import GateResult
 from .loader import MACRO_RE
 from .model import DocType, Document, State
@@ -304,21 +306,9 @@ class SitePlan:
             return text, link_to(entry.redline_url) if entry.redline_url else None
 
         if ended is not None:
-            html = html.replace(NOTICE_MARKER, self._obsolete_notice(ended, link_to), 1)
+            html = html.replace(NOTICE_MARKER, obsolete_notice(self, ended, link_to), 1)
         return html.replace(CARD_MARKER, card, 1).replace(
             HISTORY_MARKER, history_table(rows, links), 1)
-
-    def _obsolete_notice(self, ended: ArchiveEntry, href: Href) -> str:
-        """On a withdrawn document's page: since when, replaced by what, and its last text."""
-        withdrawal = ended.withdrawal
-        assert withdrawal is not None
-        replaced = withdrawal.snapshot.document.replaced_by if withdrawal.snapshot.document else None
-        instead = f"，由{self.cite_document(replaced, href)}替代" if replaced else ""
-        last = link(href(ended.url), f"{ended.version} 版全文")
-        text = (html.escape(f"本文件已于 {withdrawal.date} 批准作废，{withdrawal.effective_from} "
-                            "起不再执行") + f"{instead}。最后一版（{html.escape(ended.version)}，"
-                f"{ended.revision.effective_from} 起生效）的{last}保存在存档中，供查阅。")
-        return notice("danger", "已作废", text)
 
     def nav(self, other_pages: list[str]) -> list[Any]:
         """Navigation by document type, then the generated registers."""
