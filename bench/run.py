@@ -51,6 +51,7 @@ OUT = PROJECT / "bench" / "out"
 BASELINE = "d099b56"  # main before the archive, redlines, review and audit tools (issue 8)
 NOISE = 0.05
 CHECK_RUNS, BUILD_RUNS = 11, 3
+REVIEW_RUNS, REVIEWED = 5, 10  # qmsdoc review of a merge request revising ten procedures
 
 # Runs a command's click entry point, then says on stderr which qmsdoc it imported.
 LAUNCH = """import sys
@@ -146,6 +147,26 @@ def plain_build(repo: Path, config: str) -> Sample:
     return measure([str(BIN / "mkdocs"), "build", "-q", "-f", config], repo)
 
 
+def review_clone(repo: Path) -> Path:
+    """A clone of the bench repository on a branch revising ``REVIEWED`` procedures."""
+    clone = OUT / "repo-review"
+    shutil.rmtree(clone, ignore_errors=True)
+    git(OUT, "clone", "--quiet", str(repo), str(clone))
+    git(clone, "checkout", "--quiet", "-b", "review-bench")
+    paths = [p for p in sorted((clone / "docs" / "procedures").glob("*.md"))
+             if "state: effective" in p.read_text(encoding="utf-8")][:REVIEWED]
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        edition, amendment = text.split("version: ", 1)[1].split("\n", 1)[0].split("/")
+        text = text.replace(f"version: {edition}/{amendment}",
+                            f"version: {edition}/{int(amendment) + 1}", 1)
+        text = text.replace("state: effective", "state: in_review", 1)
+        path.write_text(text.rstrip() + "\n\n按季度复核本程序的执行情况。\n", encoding="utf-8")
+    git(clone, "-c", "user.name=Writer", "-c", "user.email=writer@bench.example", "commit",
+        "--quiet", "-am", f"Revise {len(paths)} procedures")
+    return clone
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--regenerate", action="store_true", help="build the repository again")
@@ -190,7 +211,15 @@ def main() -> None:
         for code in codes:
             builds[code.name].append(build(code))
     peers = None if args.no_peers else plain_build(repo, "mkdocs-peers.yml")
+    clone = review_clone(repo)
+    reviews = [measure([sys.executable, "-c", CHECK, "review", "main"], clone, new)
+               for _ in range(REVIEW_RUNS)]
     report(codes, first, checks, builds, plain, peers)
+    seconds = median(reviews).seconds
+    print(f"qmsdoc review of {REVIEWED} revised documents (median of {REVIEW_RUNS}): "
+          f"{seconds:.2f} s (runs {min(r.seconds for r in reviews):.2f}–"
+          f"{max(r.seconds for r in reviews):.2f} s, CPU {median(reviews).cpu:.2f} s); "
+          f"target ≤ 2 s: {'met' if seconds <= 2 else 'NOT met'}")
 
 
 def median(samples: list[Sample]) -> Sample:

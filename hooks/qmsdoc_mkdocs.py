@@ -38,7 +38,7 @@ from qmsdoc.archive_pages import write_archive  # noqa: E402
 from qmsdoc.deploy import SiteRelease, open_release  # noqa: E402
 from qmsdoc.render import not_found_page  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
-from qmsdoc.site_build import prepared_gate, require_governed_settings  # noqa: E402
+from qmsdoc.site_build import finish_site, prepared_gate, require_governed_settings  # noqa: E402
 
 log = get_plugin_logger("qmsdoc")
 
@@ -53,6 +53,7 @@ class _Build:
         self.release: SiteRelease | None = None  # lock and staging folder of a `mkdocs build`
         self.owns_release = False  # False when the caller (running MkDocs in-process) holds it
         self.finished = False  # every page written and no error (strict warnings count later)
+        self.written: dict[str, str] = {}  # each page written: path in the site -> source path
 
 
 _build = _Build("build")
@@ -161,6 +162,11 @@ def on_post_template(output: str, template_name: str, config: MkDocsConfig) -> s
         raise PluginError(f"qmsdoc：{error}") from None
 
 
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    _build.written[page.file.dest_uri] = page.file.src_uri
+    return output
+
+
 def on_post_build(config: MkDocsConfig) -> None:
     plan, files = _plan(), _files()
     if not plan.preview:  # every approved text, static: MkDocs would render each with the nav
@@ -187,17 +193,21 @@ def on_build_error(error: Exception) -> None:
 
 
 def on_shutdown() -> None:
-    """Publish the staged site if the build succeeded; release the lock in any case."""
+    """Mark and seal (manifest) the staged site, publish it if the build succeeded and this
+    hook holds the release; release the lock in any case."""
     release = _build.release
-    if release is None or not _build.owns_release:
+    if release is None:
         return
     try:
         if _build.finished:
-            release.publish()
+            finish_site(release.staging, _plan(), _build.written)
+            if _build.owns_release:
+                release.publish()
     except qmsdoc.QmsdocError as error:
         raise PluginError(f"qmsdoc：{error}") from None
     finally:
-        release.close()
+        if _build.owns_release:
+            release.close()
 
 
 def _in_docs(file: File, config: MkDocsConfig) -> bool:

@@ -293,6 +293,8 @@ class Approvals:
     """Each approved text once, in the order of approval (which one is in force on a
     given day is for :mod:`qmsdoc.publication` to say)."""
     findings: tuple[Finding, ...] = field(default=())
+    authoring: tuple[tuple[int, Commit], ...] = ()
+    """(index, commit) of each change to the content (编制), oldest first."""
 
 
 def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalRecord, ...],
@@ -337,7 +339,7 @@ def approve_revisions(file: FileEvidence, judge: Judge, records: tuple[ApprovalR
             findings.append(Finding(rule, severity, path, line, message, hint, number))
     findings += [_taken_from_approval(revision, path, number) for revision in revisions
                  if revision.snapshot.effective_date < revision.date]
-    return Approvals(tuple(judged), tuple(revisions), tuple(findings))
+    return Approvals(tuple(judged), tuple(revisions), tuple(findings), file.authoring)
 
 
 def _taken_from_approval(revision: Revision, path: str, number: str) -> Finding:

@@ -16,11 +16,13 @@ from typing import Any
 
 import click
 
+from .audit import audit_csv, audit_text, audit_trail
 from .config import CONFIG_FILE, load_settings
 from .errors import QmsdocError
 from .findings import Finding, summary
 from .gate import GateResult, run_gate
 from .model import DocType, Right
+from .pending import REVIEW_HORIZON_DAYS, pending_text, pending_work
 from .people import Authorities
 from .publication import DATE_VARIABLE
 from .revision_history import history_rows
@@ -227,6 +229,10 @@ def history(root: Path | None, number: str, as_json: bool, today: datetime.date 
         return
     click.echo(f"{status.working.label} 修订记录")
     for row in rows:
+        if row.periodic_review:
+            click.echo(f"{row.version}  {row.status}  提交 {row.commit}")
+            click.echo(f"    {row.change_summary}  审核：{'、'.join(row.reviewed_by)}")
+            continue
         click.echo(f"{row.version}  {row.status}  生效 {row.effective_date or '—'}  "
                    f"批准 {row.approved_on or '—'}  提交 {row.commit or '—'}")
         click.echo(f"    修订说明：{row.change_summary}")
@@ -252,6 +258,46 @@ def approve_command(root: Path | None, numbers: tuple[str, ...], review: bool,
         click.echo(f"未记录{meaning.label}：{refusal}", err=True)
         sys.exit(1)
     click.echo(f"已记录{meaning.label}：{'、'.join(numbers)}（提交 {sha[:8]}）")
+
+
+@cli.command()
+@root_option
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--days", type=click.IntRange(0, 3650), default=REVIEW_HORIZON_DAYS, show_default=True,
+              help="列出多少天内到期的定期评审")
+@date_option
+def status(root: Path | None, as_json: bool, days: int, today: datetime.date | None) -> None:
+    """待办事项：审批中的修订及尚需的审核、批准，已批准待生效的修订，到期和逾期的定期评审。"""
+    work = pending_work(_gate(root, today=today), days)
+    if as_json:
+        _print_json(work.to_json())
+    else:
+        click.echo(pending_text(work))
+
+
+@cli.command()
+@root_option
+@click.option("--from", "start", type=_Day(), default=None, help="从这一天起（含）")
+@click.option("--to", "end", type=_Day(), default=None, help="到这一天止（含）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="以 CSV 输出（UTF-8 带 BOM，可直接用 Excel、WPS 打开），"
+                   "例如 qmsdoc audit --csv > 审批记录.csv")
+@date_option
+def audit(root: Path | None, start: datetime.date | None, end: datetime.date | None,
+          as_json: bool, as_csv: bool, today: datetime.date | None) -> None:
+    """审批记录：每一次编制、审核、批准（含定期评审）和受控设置的修改及其批准，按日期排列，注明是否有效。"""
+    if as_json and as_csv:
+        raise QmsdocError("--json 和 --csv 只能选一个")
+    if start and end and start > end:
+        raise QmsdocError(f"--from {start} 晚于 --to {end}：起始日期不能晚于截止日期")
+    events = audit_trail(_gate(root, today=today), start, end)
+    if as_csv:
+        click.echo(audit_csv(events), nl=False)  # bytes: written as they are
+    elif as_json:
+        _print_json([event.to_json() for event in events])
+    else:
+        click.echo(audit_text(events))
 
 
 @cli.command(name="diff")
@@ -285,6 +331,62 @@ def diff_command(root: Path | None, number: str, versions: tuple[str, ...], as_h
     shown_in_colour = sys.stdout.isatty() if color is None else color
     click.echo(f"{status.working.label}：{old_label} → {new_label}")
     click.echo(redline.text(shown_in_colour) if redline.changed else "两个版本的内容相同。")
+
+
+@cli.command(name="verify")
+@root_option
+@click.argument("site_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出核对结果")
+def verify_command(root: Path | None, site_dir: Path, as_json: bool) -> None:
+    """核对已发布的网站：按构建清单从 git 重新生成网站，逐页比较；
+    指出构建后被修改、缺失、多出、不是由批准的文本生成的页面。有不一致时退出码为 1。"""
+    from .verify import verify_site  # MkDocs: loaded only to rebuild
+
+    if not site_dir.is_dir():
+        raise QmsdocError(f"网站目录 {site_dir} 不存在：请给出已发布网站的目录，例如 site")
+    result = verify_site(_root(root), site_dir.resolve(), shown=site_dir.as_posix())
+    manifest = result.manifest
+    if as_json:
+        _print_json({"site": site_dir.as_posix(), "passed": result.passed,
+                     "day": manifest.day.isoformat() if manifest else None,
+                     "commit": manifest.commit if manifest else None,
+                     "pages": len(manifest.pages) if manifest else 0,
+                     "findings": [f.to_json() for f in result.findings]})
+    else:
+        for finding in result.findings:
+            click.echo(finding.format())
+        if manifest is not None:
+            verdict = "一致" if result.passed else "不一致"
+            click.echo(f"网站 {site_dir.as_posix()}：{len(manifest.pages)} 个页面，"
+                       f"{manifest.day} 的网站（提交 {manifest.commit[:12]}，{manifest.built_on} 生成），"
+                       f"与 git {verdict}。")
+        click.echo(summary(result.findings))
+    sys.exit(0 if result.passed else 1)
+
+
+@cli.command()
+@root_option
+@click.argument("base", required=False)
+@click.option("--html", "as_html", is_flag=True, help="输出一个独立的 HTML 页面")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部内容")
+@date_option
+def review(root: Path | None, base: str | None, as_html: bool, as_json: bool,
+           today: datetime.date | None) -> None:
+    """审查从 BASE 到 HEAD 的修改（默认 BASE：与主分支的合并基点），输出合并请求评论用的报告。
+
+    报告能生成时退出码为 0（其中的错误由 qmsdoc check 把关）；无法比较时为 2。
+    """
+    from .publication import publication_day
+    from .review import make_review
+    from .review_report import html_page, json_data, markdown
+
+    if as_html and as_json:
+        raise QmsdocError("--html 和 --json 只能选一个")
+    made = make_review(load_settings(_root(root)), base, today or publication_day())
+    if as_json:
+        _print_json(json_data(made))
+    else:
+        click.echo(html_page(made) if as_html else markdown(made), nl=False)
 
 
 main = cli

@@ -29,8 +29,8 @@ from .commit_dates import CommitDates
 from .config import CONFIG_FILE, Settings
 from .entitlement import AuthorityTimeline, settle_timeline
 from .findings import Finding, Severity, sorted_findings
-from .governance import Governance, govern, governed
-from .history import Commit, GitRepository, History, read_history
+from .governance import Governance, GovernedChange, govern, governed
+from .history import Commit, FileEvent, GitRepository, History, read_history
 from .loader import load_manual
 from .model import DocType, Document, Manual, State
 from .pages import SitePages, pages_in_git, read_site_pages
@@ -44,7 +44,7 @@ from .publication import (
 )
 from .published_content import published_content_findings
 from .signatures import verify
-from .snapshots import Blobs
+from .snapshots import Blobs, Snapshot
 from .versions import review_findings, version_findings
 
 
@@ -62,6 +62,10 @@ class GateResult:
     findings: list[Finding]
     day: datetime.date
     """The day the site publishes for: what is in force is judged as of this day."""
+    built_on: datetime.date
+    """The day of the run: a ``day`` before it is a view of the past, after it a preview."""
+    governed_changes: tuple[GovernedChange, ...] = ()
+    """Every change to the people register, the settings, mkdocs.yml and hooks/, judged."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -77,15 +81,18 @@ class GateResult:
 
 
 def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date | None = None,
-             publishing: bool = False) -> GateResult:
+             publishing: bool = False, built_on: datetime.date | None = None) -> GateResult:
     """Check the repository and decide what is published on ``today`` (see
     :func:`~qmsdoc.publication.publication_day`).
 
     ``publishing``: the staff site is about to be built from this working tree,
     so whatever MkDocs itself reads (its settings, the hooks) must be approved.
+    ``built_on``: the day of the run (default: the real today); ``qmsdoc verify``
+    rebuilds a site as it was built on its day.
     """
     with _no_collections():
-        return _run_gate(settings, strict, today or publication_day(), publishing)
+        return _run_gate(settings, strict, today or publication_day(), publishing,
+                         built_on or datetime.date.today())
 
 
 @contextmanager
@@ -107,7 +114,7 @@ def _no_collections() -> Iterator[None]:
 
 
 def _run_gate(settings: Settings, strict: bool, today: datetime.date,
-              publishing: bool) -> GateResult:
+              publishing: bool, built_on: datetime.date) -> GateResult:
     repository = GitRepository(settings.root)
     with ThreadPoolExecutor(max_workers=1) as background:  # git works while Python reads files
         log = background.submit(repository.log)
@@ -145,14 +152,19 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
     timeline = settle_timeline(responsibilities, judge_with)
     judge = judge_with(timeline)
 
+    texts_then = _texts_then(history, manual, blobs, dates, today)
     statuses: dict[str, DocumentStatus] = {}
     for document in manual:
         file = evidence[document.number]
         approvals = approve_revisions(file, judge, document.approvals, document.path,
                                       document.number)
-        status = DocumentStatus(document, approvals, today,
-                                later_commits(approvals, file.authoring, today),
-                                document.path in uncommitted, file.authors_of(document.fingerprint))
+        changes = later_commits(approvals, file.authoring, today)
+        past = document.number in texts_then
+        if past:  # what was written by that day, not what was written since
+            changes = tuple(c for c in changes if dates.judged(c).date() <= today)
+        status = DocumentStatus(document, approvals, today, changes,
+                                document.path in uncommitted, file.authors_of(document.fingerprint),
+                                past, texts_then.get(document.number))
         statuses[document.number] = status
         findings += approvals.findings
         findings += unsupported_records(document, approvals)
@@ -171,7 +183,23 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
                             loaded.unreadable_numbers, clauses, strict)
     findings += pages.findings
     return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
-                      statuses, pages, sorted_findings(findings), today)
+                      statuses, pages, sorted_findings(findings), today, built_on,
+                      governance.changes)
+
+
+def _texts_then(history: History, manual: Manual, blobs: Blobs, dates: CommitDates,
+                day: datetime.date) -> dict[str, Snapshot | None]:
+    """The documents whose history goes on after ``day`` (a view of the past), each with
+    its text as the last commit on or before that day left it (``None``: no text yet)."""
+    last: dict[str, FileEvent | None] = {}
+    for document in manual:
+        events = history.events.get(document.path, [])
+        if any(dates.judged(e.commit).date() > day for e in events):
+            last[document.number] = next((e for e in reversed(events)
+                                          if dates.judged(e.commit).date() <= day), None)
+    blobs.repository.read_blobs(e.blob for e in last.values() if e and e.blob)
+    return {number: blobs.snapshot(event.blob, event.path) if event and event.blob else None
+            for number, event in last.items()}
 
 
 def _govern(settings: Settings, repository: GitRepository, history: History,

@@ -37,7 +37,7 @@ from .errors import QmsdocError
 from .findings import Finding, Severity
 from .history import APPROVED_BY, Commit, FileEvent, GitRepository
 from .model import DocType, Right
-from .people import Authorities, Register, parse_register
+from .people import Authorities, Person, Register, parse_register
 from .signatures import Signature, verify
 
 HOW_TO_APPROVE = ("通过合并请求提交修改，由有权批准岗位职责的人批准后合并"
@@ -47,12 +47,43 @@ SITE_HOOKS = "hooks/"
 
 
 @dataclass(frozen=True)
+class GovernedApproval:
+    """One ``Approved-by:`` of a change to a governed file, as judged."""
+
+    name: str
+    email: str
+    on: datetime.date
+    person: Person | None  # in the register approved before the change
+    role: str | None  # the role that entitles, else the roles held (None: none)
+    problems: tuple[tuple[str, str], ...]  # (message, hint); empty: the approval counts
+    signature: Signature | None
+    signature_required: bool  # by the settings approved before the change
+
+
+@dataclass(frozen=True)
+class GovernedChange:
+    """A commit that changed a governed file or folder (for the audit trail)."""
+
+    path: str  # the governed file, or folder ending in ``/``
+    what: str
+    commit: Commit
+    on: datetime.date
+    contents: tuple[tuple[str, str | None], ...]  # (path, blob after the commit; None: removed)
+    kind: str  # START, CHANGE or RESTORED
+    approvals: tuple[GovernedApproval, ...] = ()
+
+
+START, CHANGE, RESTORED = "起点", "修改", "恢复为已批准的版本"
+
+
+@dataclass(frozen=True)
 class Governance:
     """The governing files in force, and what the history of their changes shows."""
 
     register: Register
     settings: Settings
     findings: tuple[Finding, ...]
+    changes: tuple[GovernedChange, ...] = ()
 
 
 Texts = dict[str, str]  # path -> text: one governed file, or every file of a governed folder
@@ -107,6 +138,7 @@ def govern(settings: Settings, repository: GitRepository, events: dict[str, list
     def unit_of(event: FileEvent) -> _Governed:
         return next(u for u in units if u.covers(event.path))
 
+    changes: list[GovernedChange] = []
     for _, group in itertools.groupby(walk, key=lambda e: (e.commit.sequence, unit_of(e).path)):
         changed = list(group)
         unit = unit_of(changed[0])
@@ -115,26 +147,35 @@ def govern(settings: Settings, repository: GitRepository, events: dict[str, list
                 unit.current[event.path] = repository.blob_text(event.blob)
             else:
                 unit.current.pop(event.path, None)
+        commit = changed[0].commit
+        on = dates.judged(commit).date()
+        change = GovernedChange(unit.path, unit.what, commit, on,
+                                tuple((e.path, e.blob) for e in changed), CHANGE)
         if not unit.started:  # the first version: the starting point
             unit.started, unit.approved = True, dict(unit.current)
+            changes.append(dataclasses.replace(change, kind=START))
             continue
         if unit.current == unit.approved:
             unit.pending.clear()  # changed back to the approved version
+            changes.append(dataclasses.replace(change, kind=RESTORED))
             continue
-        commit = changed[0].commit
         if not commit.is_merge:
             unit.pending.append(commit)
         approvers = commit.identities(APPROVED_BY)
         if not approvers:
+            changes.append(change)
             continue
         required = _approved_settings(settings, config.text(config.approved)).require_signatures
         register_before = _register(people.text(people.approved), people.path)
         authorities = authorities_at(commit.sequence)
         problems = [
-            list(_approval_problems(unit, commit, dates.judged(commit).date(), who,
-                                    register_before, authorities, signatures.get(commit.sha),
-                                    required, settings))
+            list(_approval_problems(unit, commit, on, who, register_before, authorities,
+                                    signatures.get(commit.sha), required, settings))
             for who in approvers]
+        changes.append(dataclasses.replace(change, approvals=tuple(
+            _judged_approval(who, on, register_before, authorities, tuple(found),
+                             signatures.get(commit.sha), required)
+            for who, found in zip(approvers, problems, strict=True))))
         if any(not found for found in problems):
             unit.approved, unit.last_valid = dict(unit.current), commit.sequence
             unit.pending.clear()
@@ -152,7 +193,18 @@ def govern(settings: Settings, repository: GitRepository, events: dict[str, list
     findings += _hooks_outside(working[SITE_CONFIG].get(SITE_CONFIG))
     in_force = {unit.path: unit.approved if unit.started else working[unit.path] for unit in units}
     return Governance(_register(people.text(in_force[people.path]), people.path),
-                      _settings(settings, config.text(in_force[config.path])), tuple(findings))
+                      _settings(settings, config.text(in_force[config.path])), tuple(findings),
+                      tuple(changes))
+
+
+def _judged_approval(who: tuple[str, str], on: datetime.date, register: Register,
+                     authorities: Authorities, problems: tuple[tuple[str, str], ...],
+                     signature: Signature | None, required: bool) -> GovernedApproval:
+    person = register.by_email(who[1])
+    held = person.roles_on(on) if person else []
+    entitled = authorities.roles_with(Right.APPROVE, DocType.JOB_RESPONSIBILITY)
+    role = next((r for r in held if r in entitled), "、".join(held) or None)
+    return GovernedApproval(who[0], who[1], on, person, role, problems, signature, required)
 
 
 def _approval_problems(file: _Governed, commit: Commit, on: datetime.date,

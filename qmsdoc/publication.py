@@ -20,6 +20,7 @@ from .errors import QmsdocError
 from .findings import Finding, Severity
 from .history import Commit
 from .model import Document, Right, State
+from .snapshots import Snapshot
 
 DATE_VARIABLE = "QMSDOC_DATE"
 
@@ -50,6 +51,19 @@ class DocumentStatus:
     uncommitted: bool
     authors: frozenset[Identity]
     """Who wrote the working text: nobody among them may review or approve it."""
+    past: bool = False
+    """The file's history goes on after the publication day: its status is judged from
+    its text as it was that day, not from the working text (a view of the past)."""
+    text_then: Snapshot | None = None
+    """In a view of the past: the text as the last commit on or before the day left it
+    (``None`` when the file did not exist yet)."""
+
+    @functools.cached_property
+    def draft(self) -> Snapshot | None:
+        """The text being written or reviewed on the publication day: the working text,
+        or in a view of the past the text as it was that day (the working text and its
+        uncommitted changes are of today, not of that day)."""
+        return self.text_then if self.past else Snapshot.of(self.working)
 
     @functools.cached_property
     def approved(self) -> tuple[Revision, ...]:
@@ -80,8 +94,10 @@ class DocumentStatus:
 
     @property
     def pending(self) -> bool:
-        """The working text is not an approved text (a revision in progress)."""
-        return self.latest is None or self.latest.snapshot.fingerprint != self.working.fingerprint
+        """The text of the day is not an approved text (a revision in progress)."""
+        draft = self.draft
+        return draft is not None and (self.latest is None
+                                      or self.latest.snapshot.fingerprint != draft.fingerprint)
 
     @property
     def in_force(self) -> bool:
@@ -150,7 +166,12 @@ def next_change(statuses: list[DocumentStatus]) -> tuple[datetime.date, list[str
 
 
 def publication_findings(status: DocumentStatus, strict: bool) -> Iterator[Finding]:
-    """Unapproved text: never shown as effective, and an error on release branches."""
+    """Unapproved text: never shown as effective, and an error on release branches.
+
+    In a view of the past the working text came later: nothing is said about it.
+    """
+    if status.past:
+        return
     working = status.working
     latest = status.latest
     if latest is None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .checks.coverage import coverage_of
 from .model import DocType, Document, Manual
+from .pending import InReview, ReviewDue, pending_work
 from .publication import DocumentStatus
 from .render import Href, clause_anchor
 
@@ -25,6 +26,7 @@ MASTER_LIST_URI = "registers/master-list.md"
 COVERAGE_URI = "registers/clause-coverage.md"
 RESPONSIBILITY_URI = "registers/responsibility-matrix.md"
 RECORDS_URI = "registers/records-register.md"
+PENDING_URI = "registers/pending-work.md"
 GENERATED_NOTE = "> 本页根据各文件已批准的元数据在每次发布时自动生成，请勿手工修改。\n"
 FRONT_MATTER = "---\nsearch:\n  exclude: true\n---\n\n"
 
@@ -37,6 +39,7 @@ def pages() -> Iterator[tuple[str, str, Render]]:
     yield COVERAGE_URI, "条款覆盖矩阵", clause_coverage
     yield RESPONSIBILITY_URI, "职责分配矩阵", responsibility_matrix
     yield RECORDS_URI, "记录清单", records_register
+    yield PENDING_URI, "待办事项", pending_work_page
 
 
 def _in_force(plan: SitePlan, *types: DocType) -> list[Document]:
@@ -59,8 +62,8 @@ def _remarks(plan: SitePlan, href: Href, status: DocumentStatus) -> str:
             continue
         text = f"{revision.snapshot.version} 版 {revision.effective_from} 起生效"
         remarks.append(_link(plan, href, number, text, plan.revision_uri(revision)))
-    if status.pending:
-        remarks.append(html.escape(f"修订版 {status.working.version} 审批中"))
+    if status.pending and status.draft is not None:
+        remarks.append(html.escape(f"修订版 {status.draft.version} 审批中"))
     return "；".join(remarks)
 
 
@@ -189,3 +192,49 @@ def records_register(plan: SitePlan, href: Href) -> str:
         for template in _in_force(plan, DocType.RECORD_TEMPLATE)
     ]
     return _page("记录清单", _table(["记录编号", "记录名称", "产生于", "保管部门", "保管期限"], rows))
+
+
+def pending_work_page(plan: SitePlan, href: Href) -> str:
+    """待办事项: what staff may see of the work waiting (documents, versions, dates, roles)."""
+    work = pending_work(plan.gate)
+    day = work.day
+
+    def due_rows(items: tuple[ReviewDue, ...], overdue: bool) -> list[list[str]]:
+        return [[_link(plan, href, r.number), *map(html.escape, (
+            r.title, r.version, r.last_reviewed.isoformat(), r.due.isoformat(),
+            f"逾期 {(day - r.due).days} 天" if overdue else f"还有 {(r.due - day).days} 天"))]
+            for r in items]
+
+    def progress(item: InReview) -> str:
+        done = [f"已{s.meaning.label}（{s.role}）" for s in item.signoffs
+                if s.problem is None and s.role]
+        needed = [f"待{step.meaning.label}（{'、'.join(step.roles) or '无有权岗位'}）"
+                  for step in item.needs]
+        return html.escape("；".join(done + needed))
+
+    sections = [
+        ("定期评审已逾期", "这些文件超过评审周期仍未评审，请有审核权限的岗位尽快评审。",
+         ["文件编号", "文件名称", "版本", "上次审核或批准", "应评审日期", "逾期"],
+         due_rows(work.overdue, True)),
+        ("审批中的修订", "下列修订尚未批准；批准并生效前，网站继续发布现行版本。",
+         ["文件编号", "文件名称", "版本", "状态", "拟生效日期", "审批进度"],
+         [[_link(plan, href, r.number), *map(html.escape, (
+             r.title, f"{r.approved_version} → {r.version}" if r.approved_version
+             else f"{r.version}（新文件）", r.state, r.planned_effective.isoformat())),
+           progress(r)] for r in work.in_review]),
+        ("已批准待生效", "这些修订已经批准，到生效日期起执行。",
+         ["文件编号", "文件名称", "版本", "批准日期", "生效日期", "距生效"],
+         [[_link(plan, href, c.number), *map(html.escape, (
+             c.title, "作废" if c.withdrawal else c.version, c.approved_on.isoformat(),
+             c.effective_from.isoformat(), f"{(c.effective_from - day).days} 天"))]
+          for c in work.coming]),
+        (f"定期评审 {(work.horizon - day).days} 天内到期", "请在应评审日期前完成评审。",
+         ["文件编号", "文件名称", "版本", "上次审核或批准", "应评审日期", "剩余"],
+         due_rows(work.due_soon, False)),
+    ]
+    parts = [f"截至 {day}：等待评审、审核、批准的文件和即将生效的修订。"
+             "编制人不能审核或批准自己编制的修订。\n"]
+    for title, intro, header, rows in sections:
+        parts.append(f"## {title}\n")
+        parts += [f"共 {len(rows)} 项。{intro}\n", _table(header, rows)] if rows else ["无。\n"]
+    return _page("待办事项", *parts)

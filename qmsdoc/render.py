@@ -27,11 +27,13 @@ def clause_anchor(number: str) -> str:
 
 
 def header_card(document: Document, state: str, approved: str,
-                effective: datetime.date | None = None, coming: Iterable[Revision] = ()) -> str:
+                effective: datetime.date | None = None, coming: Iterable[Revision] = (),
+                next_review: datetime.date | None = None) -> str:
     """The card above each document: number, version, state, dates, owner, approval.
 
     ``effective`` is the day the revision shown takes effect (by default its
-    effective date); ``coming`` are approved revisions that take effect later.
+    effective date); ``coming`` are approved revisions that take effect later;
+    ``next_review`` is when the text in force is next due for its periodic review.
     """
     cells = [
         ("文件编号", document.number),
@@ -41,6 +43,8 @@ def header_card(document: Document, state: str, approved: str,
         ("归口部门", document.department),
         ("批准", approved),
     ]
+    if next_review is not None:
+        cells.append(("下次评审", next_review.isoformat()))
     cells += [("已批准待生效", f"{'作废' if r.snapshot.withdrawn else r.snapshot.version}"
                               f"（{r.effective_from} 起）") for r in coming]
     if document.type is DocType.RECORD_TEMPLATE:
@@ -67,11 +71,10 @@ def preview_note() -> str:
 
 def in_review_note(status: DocumentStatus) -> str:
     """Shown when the working text differs from every approved text."""
-    published = status.published
-    assert published is not None
-    working = status.working
+    published, draft = status.published, status.draft
+    assert published is not None and draft is not None
     document = published.snapshot
-    pending = f"修订版 {working.version} " if working.version != document.version else "修订"
+    pending = f"修订版 {draft.version} " if draft.version != document.version else "修订"
     return (f'!!! warning "修订审批中"\n'
             f"    本文件的{pending}正在审核、批准中。下文是 {published.date.isoformat()} 批准、"
             f"{published.effective_from.isoformat()} 起生效的现行版本 {document.version}，"

@@ -1,4 +1,4 @@
-"""修订记录: one row per approved revision, plus the revision in review."""
+"""修订记录: one row per approved revision and per periodic review, plus the revision in review."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from .approvals import Identity, Revision
+from .approvals import Identity, Judged, Revision
 from .model import Right, State
 from .people import Register
 from .publication import DocumentStatus
@@ -22,9 +22,15 @@ class HistoryRow:
     approved_by: str
     approved_on: datetime.date | None
     commit: str
-    status: str  # 现行有效, 已批准待生效, 已被替代, 已作废, 审批中
+    status: str  # 现行有效, 已批准待生效, 已被替代, 已作废, 审批中, 定期评审
+    reviewed_on: datetime.date | None = None
+    """The day of a periodic review (定期评审); ``None`` on the other rows."""
     revision: Revision | None = field(default=None, compare=False, repr=False)
-    """The approved revision of the row (``None``: the revision in review)."""
+    """The approved revision of the row (``None``: the revision in review, a periodic review)."""
+
+    @property
+    def periodic_review(self) -> bool:
+        return self.reviewed_on is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +43,8 @@ class HistoryRow:
             "approved_on": self.approved_on.isoformat() if self.approved_on else None,
             "commit": self.commit,
             "status": self.status,
+            "periodic_review": self.periodic_review,
+            "reviewed_on": self.reviewed_on.isoformat() if self.reviewed_on else None,
         }
 
 
@@ -53,21 +61,28 @@ def _with_role(name: str, role: str | None) -> str:
 
 
 COMING = "已批准待生效"
+PERIODIC_REVIEW = "定期评审"
+PERIODIC_REVIEW_SUMMARY = "定期评审，内容无修改"
 
 
 def history_rows(status: DocumentStatus, register: Register) -> list[HistoryRow]:
-    """Newest first, as a revision table is read: what was approved by the publication day."""
-    rows = [_row(revision, register, _state(revision, status)) for revision in status.approved]
-    if status.pending:
-        working = status.working
+    """Newest first, as a revision table is read: what was approved by the publication day,
+    and the periodic reviews of approved texts, each where it happened in the file's history."""
+    placed = [(r.approval.evidence.index, _row(r, register, _state(r, status)))
+              for r in status.approved]
+    placed += [(review.evidence.index, _periodic_row(revision, review))
+               for revision, review in status.periodic_reviews]
+    rows = [row for _, row in sorted(placed, key=lambda p: p[0])]
+    draft = status.draft
+    if status.pending and draft is not None:
         authors = {(c.author_name, c.author_email) for c in status.later_commits}
         pending_reviews = tuple(
             _with_role(j.display_name, j.role) for j in status.approvals.judged
-            if j.valid and j.evidence.snapshot.fingerprint == working.fingerprint
-            and j.evidence.meaning is Right.REVIEW)
-        label = State.DRAFT.label if working.state is State.DRAFT else State.IN_REVIEW.label
-        rows.append(HistoryRow(str(working.version), working.effective_date,
-                               working.change_summary, _names(frozenset(authors), register),
+            if j.valid and j.evidence.snapshot.fingerprint == draft.fingerprint
+            and j.evidence.meaning is Right.REVIEW and j.on <= status.day)
+        label = State.DRAFT.label if draft.state is State.DRAFT else State.IN_REVIEW.label
+        rows.append(HistoryRow(str(draft.version), draft.effective_date,
+                               draft.change_summary, _names(frozenset(authors), register),
                                pending_reviews, "", None, "", label))
     rows.reverse()
     return rows
@@ -95,3 +110,16 @@ def _row(revision: Revision, register: Register, state: str) -> HistoryRow:
         status=state,
         revision=revision,
     )
+
+
+def _periodic_row(revision: Revision, review: Judged) -> HistoryRow:
+    """A review of an approved text that changed nothing: who, in which role, and when.
+
+    The day travels with the reviewer (the table has no column of its own for it).
+    """
+    return HistoryRow(
+        version=str(revision.snapshot.version), effective_date=None,
+        change_summary=PERIODIC_REVIEW_SUMMARY, written_by=(),
+        reviewed_by=(f"{_with_role(review.display_name, review.role)} {review.on}",),
+        approved_by="", approved_on=None, commit=review.evidence.commit.short,
+        status=PERIODIC_REVIEW, reviewed_on=review.on)

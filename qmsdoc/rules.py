@@ -90,4 +90,16 @@ RULES: dict[str, str] = {
     "history.date-order": "提交日期不能早于它之前的提交（git 日期可随意填写）；审批、审核和受控设置的修改"
                           "如此则报错，并按不早于前序提交的日期判定。",
     "history.future-date": "提交日期不能晚于检查的时刻；审批在它写明的日期之前不算数。",
+    # qmsdoc verify: a published site against git
+    "verify.manifest": "网站目录中必须有构建时写入的构建清单 qmsdoc-manifest.json，且内容完整。",
+    "verify.unknown-commit": "构建清单记录的提交必须在本仓库的历史中。",
+    "verify.other-version": "核对网站时最好用生成它的同一 qmsdoc 版本，"
+                            "否则页面可能因程序不同而不一致（警告）。",
+    "verify.edited": "已发布的页面不能在构建之后被修改：其 SHA-256 必须与构建清单一致。",
+    "verify.missing-page": "构建清单（或按 git 重新生成的网站）中的页面必须在网站目录中。",
+    "verify.extra-page": "网站目录中不能有构建清单之外的 HTML 页面。",
+    "verify.rebuild-failed": "必须能按构建清单的提交和日期从 git 重新生成网站，才能核对。",
+    "verify.not-in-git": "按 git，构建清单中的每个页面在该日的网站中都应存在。",
+    "verify.wrong-document": "页面显示的文件、版本、批准提交和内容指纹必须是 git 记录的该日现行有效的文本。",
+    "verify.not-from-git": "页面内容必须与按 git 重新生成的页面逐字节相同（不是由未经批准的文本生成）。",
 }

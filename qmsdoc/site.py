@@ -293,8 +293,11 @@ class SitePlan:
             state = COMING
         else:
             state = (State.OBSOLETE if status.withdrawn else State.EFFECTIVE).label
-        coming = () if self.preview or page.revision else status.coming
-        card = header_card(self._document_of(page), state, approved, effective, coming)
+        on_its_page = not self.preview and page.revision is None
+        coming = status.coming if on_its_page else ()
+        next_review = status.next_review_due() if on_its_page else None
+        card = header_card(self._document_of(page), state, approved, effective, coming,
+                           next_review)
         rows = history_rows(status, self.gate.register)
         by_revision = {id(e.revision): e for e in entries}
 

@@ -14,7 +14,7 @@ import datetime
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,9 @@ from .errors import QmsdocError
 from .findings import Finding
 from .gate import GateResult, run_gate
 from .governance import SITE_CONFIG, site_settings
+from .historical import mark_site, view_notice
+from .manifest import write_manifest
+from .site import SitePlan
 
 log = logging.getLogger("mkdocs.plugins.qmsdoc")
 
@@ -53,10 +56,13 @@ def require_governed_settings(config_file: Path) -> None:
 
 
 def build_site(settings: Settings, *, strict: bool, day: datetime.date | None,
-               report: Callable[[list[Finding]], None]) -> bool:
-    """Check, build and publish the staff site; ``False`` (site untouched) if the check fails.
+               report: Callable[[list[Finding]], None],
+               built_on: datetime.date | None = None) -> Path | None:
+    """Check, build and publish the staff site: the folder published, or ``None`` (site
+    untouched) if the check fails.
 
-    ``report`` receives the findings before anything is built.
+    ``report`` receives the findings before anything is built. ``built_on``: the day
+    the build is taken to run on (default today), for a rebuild by ``qmsdoc verify``.
     """
     root = settings.root.resolve()
     config_file = root / SITE_CONFIG
@@ -65,14 +71,25 @@ def build_site(settings: Settings, *, strict: bool, day: datetime.date | None,
     site_dir = root / str(site_settings(config_file.read_text(encoding="utf-8")).get(
         "site_dir") or "site")
     with SiteRelease(site_dir, timeout=lock_timeout(os.environ), log=log) as release:
-        gate = run_gate(settings, strict=strict, today=day, publishing=True)
+        gate = run_gate(settings, strict=strict, today=day, publishing=True, built_on=built_on)
         report(gate.findings)
         if gate.errors:
-            return False
+            return None
         with _prepared_for(PreparedBuild(root, gate)), _mkdocs_log():
             _run_mkdocs(config_file, release.staging)
         release.publish()
-    return True
+    return site_dir
+
+
+def finish_site(site_dir: Path, plan: SitePlan, written: Mapping[str, str]) -> None:
+    """The last step of a build, once every page is written: mark a site built for another
+    day than today on every page, then write the manifest of the pages as they are."""
+    try:
+        mark_site(site_dir, view_notice(plan.gate.day, plan.gate.built_on))
+        write_manifest(site_dir, plan, written)
+    except OSError as error:
+        raise QmsdocError(f"网站没有发布：写入 {error.filename or site_dir} 时出错（{error.strerror}），"
+                          "已发布的网站保持不变；请检查磁盘空间和目录权限后重新构建") from None
 
 
 @contextmanager

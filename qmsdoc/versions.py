@@ -34,7 +34,7 @@ def version_findings(status: DocumentStatus, reissue_after: int) -> Iterator[Fin
     latest = status.latest
     if latest is None:
         return
-    if status.pending and working.version <= latest.snapshot.version and (
+    if status.pending and not status.past and working.version <= latest.snapshot.version and (
             working.state is not State.OBSOLETE):
         yield Finding("version.not-raised", Severity.WARNING, working.path, line,
                       f"修订中的文件版本号 {working.version} 没有高于最新批准的 "
