@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import markdown
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 from mkdocs.utils.templates import TemplateContext
 
 # MkDocs puts this file's folder first on sys.path while it runs it: import the
@@ -31,7 +34,9 @@ sys.path[:] = [p for p in sys.path if p != os.path.dirname(__file__)]
 
 import qmsdoc  # noqa: E402
 from qmsdoc.active_content import clean_html  # noqa: E402
+from qmsdoc.archive_pages import write_archive  # noqa: E402
 from qmsdoc.deploy import SiteRelease, open_release  # noqa: E402
+from qmsdoc.render import not_found_page  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
 from qmsdoc.site_build import finish_site, prepared_gate, require_governed_settings  # noqa: E402
 
@@ -44,6 +49,7 @@ class _Build:
     def __init__(self, command: str) -> None:
         self.command = command
         self.plan: SitePlan | None = None
+        self.files: Files | None = None
         self.release: SiteRelease | None = None  # lock and staging folder of a `mkdocs build`
         self.owns_release = False  # False when the caller (running MkDocs in-process) holds it
         self.finished = False  # every page written and no error (strict warnings count later)
@@ -104,23 +110,21 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
                 files.append(File.generated(config, file.src_uri, content=content,
                                             inclusion=file.inclusion))
     for page in plan.pages():
-        # A revision not yet in force is reached from its document's notice, not the navigation.
-        inclusion = InclusionLevel.NOT_IN_NAV if page.revision else InclusionLevel.INCLUDED
+        # A revision not yet in force and a withdrawn document are reached from the pages
+        # that link to them, not the navigation.
+        inclusion = InclusionLevel.NOT_IN_NAV if page.hidden else InclusionLevel.INCLUDED
         files.append(File.generated(config, page.src_uri, content=page.markdown,
                                     inclusion=inclusion))
     other_pages = sorted(f.src_uri for f in files.documentation_pages()
                          if f.src_uri not in {p.src_uri for p in plan.pages()})
     config.nav = plan.nav(other_pages)
+    _build.files = files
     return files
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     plan = _plan()
-
-    def href(target: str) -> str:
-        file = files.get_file_from_path(target)
-        return file.url_relative_to(page.file) if file else target
-
+    href = _href(page, files)
     # qmsdoc reads its metadata itself. Left in page.meta, it would make the theme
     # look up icons and subtitles in it for every navigation entry of every page.
     page.meta.pop("qms", None)
@@ -131,7 +135,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     controlled = plan.page_at(page.file.src_uri)
     if controlled is None:
         return markdown
-    if controlled.revision is not None:  # a revision not yet in force: not for search
+    if controlled.hidden:  # a revision not yet in force, a withdrawn document: not for search
         page.meta["search"] = {"exclude": True}
     return plan.decorate_markdown(controlled, markdown)
 
@@ -143,10 +147,19 @@ def on_page_context(context: TemplateContext, page: Page, config: MkDocsConfig,
     controlled = plan.page_at(page.file.src_uri)
     if page.content is not None:
         if controlled:
-            page.content = plan.decorate_html(controlled, page.content)
+            page.content = plan.decorate_html(controlled, page.content, _href(page, _files()))
         # The gate has refused active content; the allow-list is the second line.
         page.content = clean_html(page.content)
     return context
+
+
+def on_post_template(output: str, template_name: str, config: MkDocsConfig) -> str:
+    if template_name != "404.html":
+        return output
+    try:
+        return not_found_page(output)
+    except qmsdoc.QmsdocError as error:
+        raise PluginError(f"qmsdoc：{error}") from None
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
@@ -155,6 +168,20 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
+    plan, files = _plan(), _files()
+    if not plan.preview:  # every approved text, static: MkDocs would render each with the nav
+        converter = markdown.Markdown(extensions=config.markdown_extensions,
+                                      extension_configs=config.mdx_configs)
+
+        def page_url(src_uri: str) -> str | None:
+            file = files.get_file_from_path(src_uri)
+            return file.url if file else None
+
+        try:
+            write_archive(plan, Path(config.site_dir), lambda text: converter.reset().convert(text),
+                          page_url, config.site_name, config.extra_css)
+        except qmsdoc.QmsdocError as error:
+            raise PluginError(f"qmsdoc：{error}") from None
     _build.finished = True
 
 
@@ -188,6 +215,20 @@ def _in_docs(file: File, config: MkDocsConfig) -> bool:
     source = file.abs_src_path
     return file.generated_by is None and source is not None and Path(source).is_relative_to(
         Path(config.docs_dir))
+
+
+def _href(page: Page, files: Files) -> Callable[[str], str]:
+    """Links from a page: to a MkDocs page by its source path, to an archive page by address."""
+    def href(target: str) -> str:
+        file = files.get_file_from_path(target)
+        return file.url_relative_to(page.file) if file else get_relative_url(target, page.url)
+    return href
+
+
+def _files() -> Files:
+    if _build.files is None:
+        raise PluginError("qmsdoc：文件列表没有准备好（on_files 未执行）")
+    return _build.files
 
 
 def _plan() -> SitePlan:

@@ -125,11 +125,13 @@ def master_list(plan: SitePlan, href: Href) -> str:
         for status in withdrawn:
             document = status.published_document
             replacement = document.replaced_by
-            rows.append([*map(html.escape, (document.number, document.title,
-                                            str(document.version),
+            rows.append([_link(plan, href, document.number,
+                               page_uri=plan.home_uri(document.number)),
+                         *map(html.escape, (document.title, str(document.version),
                                             _effective_from(status).isoformat())),
                          _link(plan, href, replacement) if replacement else "—"])
-        parts += ["## 已作废文件\n", "已作废文件不再发布，其历次版本保存在 git 历史中，供审核查阅。\n",
+        parts += ["## 已作废文件\n", "已作废文件不再执行。其页面保留作废说明和修订记录，"
+                  "历次版本的全文在存档中，供查阅。\n",
                   _table(["文件编号", "文件名称", "最后版本", "作废日期", "替代文件"], rows)]
     return _page("现行有效文件目录", *parts)
 

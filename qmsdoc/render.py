@@ -8,6 +8,7 @@ import posixpath
 from collections.abc import Callable, Iterable
 
 from .approvals import Revision
+from .errors import QmsdocError
 from .model import DocType, Document, Right
 from .publication import DocumentStatus
 from .revision_history import HistoryRow
@@ -106,19 +107,29 @@ def not_yet_in_force_note(revision: Revision, status: DocumentStatus, current: s
             f"{revision.snapshot.version} 版，现在还不能执行。{now}\n")
 
 
-def history_table(rows: list[HistoryRow]) -> str:
-    """修订记录 as HTML: it is generated, so Markdown has nothing to parse in it."""
-    header = ("版本", "状态", "生效日期", "修订说明", "编制", "审核", "批准", "提交")
+def history_table(rows: list[HistoryRow], links: Callable[
+        [HistoryRow], tuple[str | None, str | None]] | None = None) -> str:
+    """修订记录 as HTML: it is generated, so Markdown has nothing to parse in it.
+
+    ``links`` gives each row's links to its text in the archive and to its
+    redline against the text before (either may be ``None``).
+    """
+    header = ("版本", "状态", "生效日期", "修订说明", "编制", "审核", "批准", "提交", "对照")
     body = []
     for row in rows:
+        text, redline = links(row) if links else (None, None)
         approved = f"{row.approved_by} {row.approved_on}" if row.approved_on else "—"
-        cells = [row.version, row.status,
+        version = (f'<a href="{html.escape(text)}">{html.escape(row.version)}</a>' if text
+                   else html.escape(row.version))
+        cells = [row.status,
                  row.effective_date.isoformat() if row.effective_date else "—",
                  row.change_summary, "、".join(row.written_by) or "—",
                  "、".join(row.reviewed_by) or "—", approved]
         commit = f"<code>{html.escape(row.commit)}</code>" if row.commit else "—"
-        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
-                    + f"<td>{commit}</td></tr>")
+        compare = f'<a href="{html.escape(redline)}">修订对照</a>' if redline else "—"
+        body.append(f"<tr><td>{version}</td>"
+                    + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                    + f"<td>{commit}</td><td>{compare}</td></tr>")
     head = "".join(f"<th>{label}</th>" for label in header)
     return ('<div class="qms-history" data-search-exclude><table>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>\n")
@@ -126,3 +137,19 @@ def history_table(rows: list[HistoryRow]) -> str:
 
 def document_title(document: Document) -> str:
     return f"{document.number} {document.title}"
+
+
+NOT_FOUND_HEADING = "<h1>404 - Not found</h1>"
+NOT_FOUND = (
+    "<h1>404 - 找不到页面</h1>\n"
+    "<p>您要打开的页面不存在：地址可能输错了，或者链接已经失效。</p>\n"
+    "<p>请用上方的导航或搜索查找现行有效的文件，或查阅“文件目录与矩阵”中的现行有效文件目录。"
+    "已作废的文件在原地址注明作废；各文件的历次版本可从其“修订记录”进入存档查阅。</p>\n")
+
+
+def not_found_page(page: str) -> str:
+    """The theme's 404 page (Material's, in English) with its text in Chinese."""
+    if NOT_FOUND_HEADING not in page:
+        raise QmsdocError(f"主题的 404 页面中没有 {NOT_FOUND_HEADING}，无法换成中文：主题版本与"
+                          "qmsdoc 不符。请安装 pyproject.toml 中固定版本的 mkdocs-material")
+    return page.replace(NOT_FOUND_HEADING, NOT_FOUND, 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .approvals import Identity, Judged, Revision
@@ -25,6 +25,8 @@ class HistoryRow:
     status: str  # 现行有效, 已批准待生效, 已被替代, 已作废, 审批中, 定期评审
     reviewed_on: datetime.date | None = None
     """The day of a periodic review (定期评审); ``None`` on the other rows."""
+    revision: Revision | None = field(default=None, compare=False, repr=False)
+    """The approved revision of the row (``None``: the revision in review, a periodic review)."""
 
     @property
     def periodic_review(self) -> bool:
@@ -106,6 +108,7 @@ def _row(revision: Revision, register: Register, state: str) -> HistoryRow:
         approved_on=revision.date,
         commit=revision.approval.evidence.commit.short,
         status=state,
+        revision=revision,
     )
 
 

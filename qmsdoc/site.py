@@ -1,8 +1,10 @@
 """The staff site's plan: which pages exist, with what text, in which navigation.
 
 Only documents in force are published, each with its last approved text,
-taken from git. The plan knows nothing of MkDocs: the hook turns it into
-MkDocs files and navigation, and calls back for citations and decorations.
+taken from git; a withdrawn document keeps its page with a 作废 notice, and
+every approved text is in the archive (:mod:`qmsdoc.archive`). The plan knows
+nothing of MkDocs: the hook turns it into MkDocs files and navigation, and
+calls back for citations and decorations.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 from . import registers
 from .approvals import Revision
+from .archive import WITHDRAWN, ArchiveEntry, archive_entries, relative_url
+from .archive_pages import link, obsolete_notice
 from .gate import GateResult
 from .loader import MACRO_RE
 from .model import DocType, Document, State
@@ -31,10 +35,11 @@ from .render import (
     preview_note,
     relative_link,
 )
-from .revision_history import COMING, history_rows
+from .revision_history import COMING, HistoryRow, history_rows
 
 CARD_MARKER = "<!-- qmsdoc:card -->"
 HISTORY_MARKER = "<!-- qmsdoc:history -->"
+NOTICE_MARKER = "<!-- qmsdoc:notice -->"
 
 
 @dataclass(frozen=True)
@@ -45,11 +50,20 @@ class SitePage:
     number: str | None = None  # controlled documents only
     revision: Revision | None = None
     """For the page of an approved revision not yet in force; ``None`` on a document's page."""
+    obsolete: bool = False
+    """The page a withdrawn document keeps: its 作废 notice and revision history."""
+
+    @property
+    def hidden(self) -> bool:
+        """Neither in the navigation nor in search: reached from the pages that link to it."""
+        return self.revision is not None or self.obsolete
 
 
-def revision_uri(number: str, revision: Revision) -> str:
-    """The stable address of one approved revision: ``archive/QP-05/A-2.md``."""
-    return f"archive/{number}/{str(revision.snapshot.version).replace('/', '-')}.md"
+def page_url(src_uri: str) -> str:
+    """A page's site address with directory URLs, as MkDocs gives it: ``a/b.md`` -> ``a/b/``."""
+    path = PurePosixPath(src_uri)
+    parent = "" if path.parent == PurePosixPath(".") else f"{path.parent.as_posix()}/"
+    return parent if path.stem in ("index", "README") else f"{parent}{path.stem}/"
 
 
 class SitePlan:
@@ -68,27 +82,52 @@ class SitePlan:
         self._uri = {number: self._src_uri(s.working.path) for number, s in gate.statuses.items()}
         self.documents: dict[str, SitePage] = {}
         shown = list(gate.statuses.values()) if preview else gate.published()
-        coming = [] if preview else [(s.working.number, r) for s in gate.statuses.values()
-                                     for r in s.coming if not r.snapshot.withdrawn]
+        self._archive = {} if preview else {
+            number: archive_entries(status) for number, status in gate.statuses.items()}
+        coming = [e for entries in self._archive.values() for e in entries if e.state == COMING]
         if not preview:
             gate.repository.read_blobs([*(s.published.blob for s in shown if s.published),
-                                        *(r.blob for _, r in coming)])
+                                        *(e.revision.blob for e in coming)])
         for status in shown:
             number = status.working.number
             self.documents[number] = SitePage(self._uri[number],
                                               document_title(self._shown(number)),
                                               self._text(status), number)
         self.revisions = [
-            SitePage(revision_uri(number, revision),
-                     f"{document_title(revision.snapshot.document)}（{revision.snapshot.version}，待生效）",
-                     gate.repository.blob_text(revision.blob), number, revision)
-            for number, revision in coming if revision.snapshot.document is not None]
+            SitePage(e.src_uri,
+                     f"{document_title(e.revision.snapshot.document)}（{e.version}，待生效）",
+                     gate.repository.blob_text(e.revision.blob), e.number, e.revision)
+            for e in coming if e.revision.snapshot.document is not None]
+        self._last_texts = self._withdrawn_last_texts()
+        self.obsolete = {
+            number: SitePage(self._uri[number], f"{document_title(last)}（已作废）", "",
+                             number, obsolete=True)
+            for number, last in self._last_texts.items()}
         self._pages_by_uri = {page.src_uri: page for page in (
-            *self.documents.values(), *self.revisions)}
+            *self.documents.values(), *self.revisions, *self.obsolete.values())}
         self.site_files = {} if preview else self._committed_site_files()
         self._registers = {uri: render for uri, _, render in registers.pages()}
         self.generated = [SitePage(uri, title, registers.stub(title))
                           for uri, title, _ in registers.pages()]
+
+    def _withdrawn_last_texts(self) -> dict[str, Document]:
+        """Each withdrawn document's last text, whose page keeps the document's address."""
+        last = {}
+        for number, entries in self._archive.items():
+            ended = next((e for e in entries if e.state == WITHDRAWN), None)
+            if ended is not None and ended.revision.snapshot.document is not None:
+                last[number] = ended.revision.snapshot.document
+        return last
+
+    def archive(self, number: str) -> list[ArchiveEntry]:
+        """The approved texts of a document in the archive, oldest first (none in preview)."""
+        return self._archive.get(number, [])
+
+    def home_uri(self, number: str) -> str | None:
+        """The page that says what a document is now: in force, withdrawn, or to come."""
+        page = (self.documents.get(number) or self.obsolete.get(number)
+                or self.coming_page(number))
+        return page.src_uri if page else None
 
     def _committed_site_files(self) -> dict[str, bytes]:
         """Source path in the site -> content, for every committed site page and file."""
@@ -120,7 +159,8 @@ class SitePlan:
         return set(self._uri.values())
 
     def pages(self) -> list[SitePage]:
-        return [*self.documents.values(), *self.revisions, *self.generated]
+        return [*self.documents.values(), *self.revisions, *self.obsolete.values(),
+                *self.generated]
 
     def register_markdown(self, src_uri: str, href: Href) -> str | None:
         """The body of a generated register page, or ``None`` for any other page."""
@@ -152,7 +192,9 @@ class SitePlan:
             return f'<a href="{html.escape(href(coming.src_uri))}">{html.escape(text)}</a>'
         if number not in self.documents:
             state = "已作废" if status.withdrawn else "未生效"
-            return html.escape(f"《{status.working.title}》（{number}，{state}）")
+            text = f"《{status.working.title}》（{number}，{state}）"
+            page = self.obsolete.get(number)
+            return link(href(page.src_uri), text) if page else html.escape(text)
         document = self._shown(number)
         text = f"《{document.title}》（{number}，{document.version}）"
         return f'<a href="{html.escape(href(self._uri[number]))}">{html.escape(text)}</a>'
@@ -172,14 +214,14 @@ class SitePlan:
         the links are written as HTML, so the Markdown parser has nothing to do.
         """
         link = href or (lambda target: relative_link(target, from_uri))
+        return MACRO_RE.sub(lambda match: self.cite(match, link), markdown)
 
-        def cite(match: re.Match[str]) -> str:
-            kind, target = match.group(1), match.group(3).strip()
-            if kind == "doc":
-                return self.cite_document(target, link)
-            return self.cite_clause(target, link)
-
-        return MACRO_RE.sub(cite, markdown)
+    def cite(self, macro: re.Match[str], href: Href) -> str:
+        """The citation of one ``{{ doc(..) }}`` or ``{{ clause(..) }}`` (``MACRO_RE``'s match)."""
+        kind, target = macro.group(1), macro.group(3).strip()
+        if kind == "doc":
+            return self.cite_document(target, href)
+        return self.cite_clause(target, href)
 
     def decorate_markdown(self, page: SitePage, markdown: str) -> str:
         """Title and notices before the text, the revision history heading after it.
@@ -192,6 +234,9 @@ class SitePlan:
         status = self.gate.statuses[page.number]
         document = self._document_of(page)
         parts = [f"# {html.escape(document.title)}\n", CARD_MARKER + "\n"]
+        if page.obsolete:
+            return "\n".join([*parts, NOTICE_MARKER + "\n", "## 修订记录\n",
+                              HISTORY_MARKER + "\n"])
         if self.preview:
             parts.append(preview_note())
         elif page.revision is not None:
@@ -220,12 +265,24 @@ class SitePlan:
             assert page.revision.snapshot.document is not None
             return page.revision.snapshot.document
         assert page.number is not None
+        if page.obsolete:
+            return self._last_texts[page.number]
         return self._shown(page.number)
 
-    def decorate_html(self, page: SitePage, html: str) -> str:
+    def decorate_html(self, page: SitePage, html: str, href: Href | None = None) -> str:
+        """The card, notice and revision history in place of their markers.
+
+        ``href`` turns a MkDocs page's source path, or any other page's site
+        address, into the link to it (by default: as MkDocs links with
+        directory URLs).
+        """
         assert page.number is not None
+        link_to = href or (lambda target: relative_url(
+            page_url(target) if target.endswith(".md") else target, page_url(page.src_uri)))
         status = self.gate.statuses[page.number]
-        shown = page.revision or status.published
+        entries = self.archive(page.number)
+        ended = next((e for e in entries if e.state == WITHDRAWN), None) if page.obsolete else None
+        shown = page.revision or (ended.revision if ended else status.published)
         approved = f"{shown.approval.display_name} {shown.date}" if shown else "—"
         effective = shown.effective_from if shown else None
         if self.preview:
@@ -242,7 +299,19 @@ class SitePlan:
         card = header_card(self._document_of(page), state, approved, effective, coming,
                            next_review)
         rows = history_rows(status, self.gate.register)
-        return html.replace(CARD_MARKER, card, 1).replace(HISTORY_MARKER, history_table(rows), 1)
+        by_revision = {id(e.revision): e for e in entries}
+
+        def links(row: HistoryRow) -> tuple[str | None, str | None]:
+            entry = by_revision.get(id(row.revision))
+            if entry is None:
+                return None, None
+            text = link_to(entry.src_uri if entry.state == COMING else entry.url)
+            return text, link_to(entry.redline_url) if entry.redline_url else None
+
+        if ended is not None:
+            html = html.replace(NOTICE_MARKER, obsolete_notice(self, ended, link_to), 1)
+        return html.replace(CARD_MARKER, card, 1).replace(
+            HISTORY_MARKER, history_table(rows, links), 1)
 
     def nav(self, other_pages: list[str]) -> list[Any]:
         """Navigation by document type, then the generated registers."""

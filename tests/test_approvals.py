@@ -99,7 +99,8 @@ def test_published_text_comes_from_the_approved_commit_while_a_revision_is_in_re
     decorated = plan.decorate_html(page, plan.decorate_markdown(page, "正文"))
     assert '!!! warning "修订审批中"' in decorated
     assert "修订版 A/1 正在审核、批准中" in decorated
-    assert "<td>A/1</td><td>审批中</td>" in decorated and "<td>A/0</td><td>现行有效</td>" in decorated
+    assert "<td>A/1</td><td>审批中</td>" in decorated  # not approved: nothing to link yet
+    assert '<td><a href="../../archive/QP-01/A-0/">A/0</a></td><td>现行有效</td>' in decorated
     # Strict mode (release branches) refuses the unapproved revision.
     assert "approval.unapproved-change" in approved_repo.rules(strict=True)
 

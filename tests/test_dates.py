@@ -73,8 +73,10 @@ def test_the_site_shows_the_revision_in_force_and_announces_the_coming_one(
         in decorated
     assert "[阅读 A/1 版全文](../archive/QP-01/A-1.md)" in decorated
     assert "<small>已批准待生效</small><strong>A/1（2024-08-01 起）</strong>" in decorated
-    assert "<td>A/1</td><td>已批准待生效</td><td>2024-08-01</td>" in decorated
-    assert "<td>A/0</td><td>现行有效</td>" in decorated
+    assert ('<td><a href="../../archive/QP-01/A-1/">A/1</a></td><td>已批准待生效</td>'
+            "<td>2024-08-01</td>") in decorated
+    assert '<td><a href="../../archive/QP-01/A-0/">A/0</a></td><td>现行有效</td>' in decorated
+    assert '<a href="../../archive/QP-01/A-1/redline.html">修订对照</a>' in decorated
     on_coming = plan.decorate_html(coming, plan.decorate_markdown(coming, "正文"))
     assert '!!! warning "尚未生效"' in on_coming and "[A/0 版](../../procedures/qp-01.md)" in on_coming
     assert "<small>状态</small><strong>已批准待生效</strong>" in on_coming

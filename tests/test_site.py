@@ -70,7 +70,8 @@ def test_every_document_in_force_and_every_register_is_a_page(built_sample: Path
         assert status.working.title in page_text(site, uri)
     for uri in GENERATED:
         assert (site / uri / "index.html").is_file()
-    assert not (site / "procedures/qp-13").exists()  # withdrawn
+    withdrawn = page_text(site, "procedures/qp-13")  # keeps its address, with a notice
+    assert "状态 已作废" in withdrawn and "2025-08-25 起不再执行" in withdrawn
     assert not list(built_sample.glob("site.staging*"))
 
 
@@ -187,3 +188,20 @@ def test_strict_builds_refuse_unapproved_text(built_sample: Path, tmp_path: Path
     assert result.returncode != 0
     assert "approval.unapproved-change" in result.stdout + result.stderr
     assert not (root / "site").exists()
+
+
+def test_every_approved_text_of_the_sample_is_in_the_archive(built_sample: Path) -> None:
+    from .test_archive import links, resolves
+
+    site = built_sample / "site"
+    superseded = page_text(site, "archive/QP-11/A-0")
+    assert "状态 已被替代" in superseded and "2025-09-01 起被 A/1 版 替代" in superseded
+    assert "状态 已作废" in page_text(site, "archive/QP-13/A-0")
+    gate = run_gate(load_settings(built_sample))
+    for status in gate.statuses.values():
+        uri = status.working.path.removeprefix("docs/").removesuffix(".md") + "/"
+        page = (site / uri / "index.html").read_text(encoding="utf-8")
+        history = links(page, "qms-history")
+        texts = [r for r in status.approvals.revisions if not r.snapshot.withdrawn]
+        assert len(history) >= len(texts), uri
+        assert all(resolves(site, uri, href) for href in history), uri
