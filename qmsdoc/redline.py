@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .approvals import Revision
 from .errors import QmsdocError
-from .model import Document, Right
+from .model import Document, Right, State
 from .publication import DocumentStatus
 
 EQUAL, DELETE, INSERT = "equal", "delete", "insert"
@@ -229,6 +229,14 @@ class FieldChange:
             return Redline(tuple(_merged([(DELETE, self.old), (INSERT, self.new)])))
         return compare_texts(self.old, self.new)
 
+    def html(self) -> str:
+        """The change; a value replaced whole reads old → new."""
+        return _html_segments(self.redline().segments).replace(
+            '</del><ins class="qms-ins">', '</del> → <ins class="qms-ins">')
+
+    def markdown(self) -> str:
+        return _markdown_segments(self.redline().segments).replace("</del><ins>", "</del> → <ins>")
+
 
 FIELDS = (
     ("number", "文件编号"), ("title", "文件名称"), ("type", "文件类型"), ("version", "版本"),
@@ -274,7 +282,7 @@ class DocumentRedline:
         parts = []
         if self.fields:
             rows = "".join(
-                f"<tr><th>{html.escape(f.label)}</th><td>{_html_segments(f.redline().segments)}</td></tr>"
+                f"<tr><th>{html.escape(f.label)}</th><td>{f.html()}</td></tr>"
                 for f in self.fields)
             parts.append(f'<table class="qms-redline-fields"><tbody>{rows}</tbody></table>')
         parts.append(self.body.html() if self.body.changed
@@ -285,7 +293,7 @@ class DocumentRedline:
         parts = []
         if self.fields:
             parts += ["| 元数据 | 修改 |", "| --- | --- |"]
-            parts += [f"| {f.label} | {_markdown_segments(f.redline().segments)} |"
+            parts += [f"| {f.label} | {f.markdown()} |"
                       for f in self.fields]
             parts.append("")
         parts.append(self.body.markdown(self.body_line) if self.body.changed else "正文没有修改。\n")
@@ -302,11 +310,18 @@ class DocumentRedline:
         return "\n".join(parts)
 
 
+def _withdrawal(document: Document | None) -> bool:
+    """The state as approved content knows it: withdrawn or not (the fingerprint's view;
+    draft, in review and effective are steps of the workflow, not changes of the text)."""
+    return document is not None and document.state is State.OBSOLETE
+
+
 def compare_documents(old: Document | None, new: Document | None) -> DocumentRedline:
     """The redline between two texts of a document (``None``: added or removed)."""
     fields = tuple(
         FieldChange(name, label, field_value(old, name), field_value(new, name))
-        for name, label in FIELDS if field_value(old, name) != field_value(new, name))
+        for name, label in FIELDS if field_value(old, name) != field_value(new, name)
+        and (name != "state" or _withdrawal(old) != _withdrawal(new)))
     body = compare_texts(old.body if old else "", new.body if new else "")
     return DocumentRedline(fields, body, new.body_line if new else 1)
 

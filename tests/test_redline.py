@@ -58,13 +58,13 @@ def test_metadata_changes_are_listed_with_short_values_replaced_whole() -> None:
     old = read_revision(QP01, front(meta("QP-01", "文件控制程序", "procedure"), "正文。"))
     new = read_revision(QP01, front(meta(
         "QP-01", "文件控制程序", "procedure", version="A/1", effective_date="2024-05-01",
-        change_summary="增加电子文件的备份要求"), "正文。"))
+        change_summary="增加电子文件的备份要求", state="in_review"), "正文。"))
     assert old is not None and new is not None
     redline = compare_documents(old, new)
     assert [(f.label, f.old, f.new) for f in redline.fields] == [
         ("版本", "A/0", "A/1"), ("生效日期", "2024-03-01", "2024-05-01"),
         ("修订说明", "首次发布", "增加电子文件的备份要求")]
-    assert not redline.body.changed
+    assert not redline.body.changed  # nor the state: in review or effective is not content
     assert redline.text().splitlines() == [
         "版本：[-A/0-]{+A/1+}", "生效日期：[-2024-03-01-]{+2024-05-01+}",
         "修订说明：[-首次发布-]{+增加电子文件的备份要求+}", "正文没有修改。"]
@@ -102,3 +102,12 @@ def test_diff_of_a_version_never_approved_names_the_approved_ones(approved_repo:
     assert result.exit_code == 2
     assert "没有批准过的 B/0 版（批准过的版本：A/0）" in result.output
     assert approved_repo.qmsdoc("diff", "QP-01").exit_code == 2  # nothing to compare yet
+
+
+def test_a_withdrawal_shows_in_the_state() -> None:
+    old = read_revision(QP01, front(meta("QP-01", "文件控制程序", "procedure"), "正文。"))
+    new = read_revision(QP01, front(meta("QP-01", "文件控制程序", "procedure", state="obsolete"),
+                                    "正文。"))
+    assert old is not None and new is not None
+    assert [(f.label, f.old, f.new) for f in compare_documents(old, new).fields] == [
+        ("状态", "现行有效", "已作废")]
