@@ -110,10 +110,9 @@ def _refuse_backdating(gate: GateResult, me: Caller) -> None:
 
 def _message(meaning: Right, documents: list[Document], person: Person, me: Caller) -> str:
     """Subject, one line per document (version and fingerprint), and the trailer."""
-    verb = "Approve" if meaning is Right.APPROVE else "Review"
     trailer = APPROVED_BY if meaning is Right.APPROVE else REVIEWED_BY
-    subject = (f"{verb} {documents[0].number} {documents[0].version}" if len(documents) == 1
-               else f"{verb} {len(documents)} documents")
+    subject = (f"{meaning.label} {documents[0].number} {documents[0].version}"
+               if len(documents) == 1 else f"{meaning.label} {len(documents)} 份文件")
     lines = "\n".join(f"{d.number} {d.version} {d.title} ({d.fingerprint[:19]})"
                       for d in documents)
     return f"{subject}\n\n{lines}\n\n{trailer}: {person.name} <{me.email}>\n"

@@ -56,7 +56,7 @@ def test_approve_records_the_approval_in_the_document_and_commits_with_a_trailer
     assert "      role: 管理者代表\n      date: 2024-02-19\n" in text
     assert "state: in_review" in text
     message = draft_repo.git("log", "-1", "--format=%an|%B")
-    assert message.startswith("陈代表|Review QP-01 A/0")
+    assert message.startswith("陈代表|审核 QP-01 A/0")
     assert "Reviewed-by: 陈代表 <chen@example.gov.cn>" in message
     result = draft_repo.approve("QP-01", person="王局长", date="2024-02-20")
     assert result.exit_code == 0, result.output

@@ -110,7 +110,7 @@ def test_a_tampered_signed_commit_has_a_bad_signature(signing_repo: SigningRepo)
     revise(signing_repo)
     signing_repo.approve_all(["QP-01"], date="2024-05-03")
     raw = signing_repo.git("cat-file", "commit", "HEAD")
-    forged = raw.replace("Approve QP-01 A/1", "Approve QP-01 A/1 (edited)")
+    forged = raw.replace("批准 QP-01 A/1", "批准 QP-01 A/1（改过）")
     result = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin"],
                             cwd=signing_repo.root, input=forged, capture_output=True, text=True,
                             check=True)
