@@ -84,6 +84,20 @@ def document_entry(page: SitePage, plan: SitePlan) -> DocumentEntry | None:
                          revision.approval.evidence.commit.sha, revision.snapshot.fingerprint)
 
 
+def _archive_documents(plan: SitePlan) -> dict[str, DocumentEntry]:
+    """The text each archive page shows (a redline: the newer of its two texts)."""
+    documents = {}
+    for number in plan.gate.statuses:
+        for entry in plan.archive(number):
+            snapshot = entry.revision.snapshot
+            shown = DocumentEntry(number, str(snapshot.version),
+                                  entry.revision.approval.evidence.commit.sha, snapshot.fingerprint)
+            documents[f"{entry.url}index.html"] = shown
+            if entry.redline_url:
+                documents[entry.redline_url] = shown
+    return documents
+
+
 def page_hashes(site_dir: Path) -> dict[str, str]:
     """SHA-256 of every HTML file of a site, by POSIX path inside it."""
     return {path.relative_to(site_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
@@ -103,6 +117,7 @@ def write_manifest(site_dir: Path, plan: SitePlan, written: Mapping[str, str]) -
         entry = document_entry(page, plan) if page else None
         if entry is not None:
             documents[path] = entry
+    documents.update(_archive_documents(plan))
     pages = {path: PageEntry(path, digest, documents.get(path))
              for path, digest in page_hashes(site_dir).items()}
     manifest = Manifest(gate.day, gate.built_on, gate.repository.run("rev-parse", "HEAD").strip(),

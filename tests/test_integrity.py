@@ -125,6 +125,7 @@ def test_every_build_writes_a_manifest_of_every_page(site_repo: ManualRepo) -> N
         "commit": status.published.approval.evidence.commit.sha,
         "fingerprint": status.published.snapshot.fingerprint}
     assert "document" not in listed["index.html"]
+    assert listed["archive/QP-01/A-0/index.html"]["document"] == listed[QP01_PAGE]["document"]
 
 
 def test_an_untouched_site_verifies(site_repo: ManualRepo) -> None:  # noqa: F811
