@@ -315,7 +315,7 @@ def _marker(target: Path) -> Path:
     return target / ".git" / "qmsdoc-bench-format"
 
 
-def approve_site_change(repo: Path, files: dict[str, str]) -> list[str]:
+def approve_site_change(repo: Path, files: dict[str, str], branch: str = "main") -> list[str]:
     """Bring the governed ``files`` up to date in ``repo`` as an approved change.
 
     As a merge request would: a writer commits the change on a branch, and the
@@ -328,13 +328,13 @@ def approve_site_change(repo: Path, files: dict[str, str]) -> list[str]:
         return []
     last = datetime.datetime.fromtimestamp(int(_git(repo, "log", "-1", "--format=%ct")), ZONE)
     writer, director = person(WRITERS[0]), person(DIRECTOR)
-    _git(repo, "checkout", "-q", "-B", "site-change", "main")
+    _git(repo, "checkout", "-q", "-B", "site-change", branch)
     for path in changed:
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
         (repo / path).write_text(files[path], encoding="utf-8")
     _git(repo, "add", "--", *changed)
     _git(repo, "commit", "-q", "-m", f"Update {', '.join(changed)}", who=writer, at=last + STEP)
-    _git(repo, "checkout", "-q", "main")
+    _git(repo, "checkout", "-q", branch)
     _git(repo, "merge", "-q", "--no-ff", "site-change", "-m",
          f"Merge the site change\n\nApproved-by: {director[0]} <{director[1]}>",
          who=director, at=last + 2 * STEP)

@@ -50,6 +50,7 @@ BIN = Path(sys.executable).parent
 OUT = PROJECT / "bench" / "out"
 BASELINE = "d099b56"  # main before the archive, redlines, review and audit tools (issue 8)
 NOISE = 0.05
+BASELINE_BRANCH = "baseline"  # the bench repository's branch holding the baseline's hook
 CHECK_RUNS, BUILD_RUNS = 11, 3
 REVIEW_RUNS, REVIEWED = 5, 10  # qmsdoc review of a merge request revising ten procedures
 
@@ -129,10 +130,11 @@ def baseline_code(revision: str, repo: Path, fresh: bool) -> Code:
     if fresh or not (work / ".git").exists():
         shutil.rmtree(work, ignore_errors=True)
         git(repo, "worktree", "prune")
-        git(repo, "worktree", "add", "-q", "--detach", str(work), "main")
-    else:
-        git(work, "checkout", "-q", "-f", "--detach", "main")  # the same commits as the new code
-    shutil.copy(source / HOOK, work / HOOK)  # the baseline does not govern its hook
+        git(repo, "worktree", "add", "-q", "-f", "-B", BASELINE_BRANCH, str(work), "main")
+    else:  # the same commits as the new code, then the baseline's hook, approved
+        git(work, "checkout", "-q", "-f", "-B", BASELINE_BRANCH, "main")
+    approve_site_change(work, {HOOK: (source / HOOK).read_text(encoding="utf-8")},
+                        branch=BASELINE_BRANCH)
     return Code(f"baseline {revision}", source, work)
 
 
