@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import markdown
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
@@ -34,8 +35,9 @@ sys.path[:] = [p for p in sys.path if p != os.path.dirname(__file__)]
 
 import qmsdoc  # noqa: E402
 from qmsdoc.active_content import clean_html  # noqa: E402
-from qmsdoc.archive_pages import write_archive  # noqa: E402
+from qmsdoc.archive_pages import Theme, theme_stylesheets, write_archive  # noqa: E402
 from qmsdoc.deploy import SiteRelease, open_release  # noqa: E402
+from qmsdoc.forked import ForkedJob  # noqa: E402
 from qmsdoc.render import not_found_page  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
 from qmsdoc.site_build import finish_site, prepared_gate, require_governed_settings  # noqa: E402
@@ -54,6 +56,7 @@ class _Build:
         self.owns_release = False  # False when the caller (running MkDocs in-process) holds it
         self.finished = False  # every page written and no error (strict warnings count later)
         self.written: dict[str, str] = {}  # each page written: path in the site -> source path
+        self.archive: ForkedJob | None = None  # the archive's pages, written beside MkDocs
 
 
 _build = _Build("build")
@@ -167,19 +170,33 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     return output
 
 
-def on_post_build(config: MkDocsConfig) -> None:
-    plan, files = _plan(), _files()
-    if not plan.preview:  # every approved text, static: MkDocs would render each with the nav
+def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
+    """Start writing the archive (every approved text, static: MkDocs would render each
+    with the whole navigation) beside MkDocs, which now renders the pages."""
+    plan = _plan()
+    if plan.preview:
+        return env
+    theme = Theme(config.site_name, theme_stylesheets(map(Path, config.theme.dirs),
+                                                      config.extra_css))
+
+    def page_url(src_uri: str) -> str | None:
+        file = files.get_file_from_path(src_uri)
+        return file.url if file else None
+
+    def write() -> int:
         converter = markdown.Markdown(extensions=config.markdown_extensions,
                                       extension_configs=config.mdx_configs)
+        return write_archive(plan, Path(config.site_dir),
+                             lambda text: converter.reset().convert(text), page_url, theme)
 
-        def page_url(src_uri: str) -> str | None:
-            file = files.get_file_from_path(src_uri)
-            return file.url if file else None
+    _build.archive = ForkedJob(write, "存档页面")
+    return env
 
+
+def on_post_build(config: MkDocsConfig) -> None:
+    if _build.archive is not None:
         try:
-            write_archive(plan, Path(config.site_dir), lambda text: converter.reset().convert(text),
-                          page_url, config.site_name, config.extra_css)
+            _build.archive.result()
         except qmsdoc.QmsdocError as error:
             raise PluginError(f"qmsdoc：{error}") from None
     _build.finished = True
@@ -188,6 +205,8 @@ def on_post_build(config: MkDocsConfig) -> None:
 def on_build_error(error: Exception) -> None:
     # Also after on_post_build: --strict aborts on warnings only once every page is written.
     _build.finished = False
+    if _build.archive is not None:
+        _build.archive.cancel()
     if _build.release is not None and _build.owns_release:
         _build.release.close()
 

@@ -49,11 +49,15 @@ class Theme:
     stylesheets: tuple[str, ...]  # site addresses
 
 
-def theme_stylesheets(site_dir: Path, extra_css: Iterable[str]) -> tuple[str, ...]:
-    """Material's compiled style sheet as MkDocs wrote it into ``site_dir``, then the site's own."""
-    compiled = sorted(path.relative_to(site_dir).as_posix()
-                      for path in (site_dir / "assets/stylesheets").glob("main.*.min.css"))
-    return (*compiled, *extra_css)
+def theme_stylesheets(theme_dirs: Iterable[Path], extra_css: Iterable[str]) -> tuple[str, ...]:
+    """Material's compiled style sheet, where MkDocs copies it from the theme's folders into
+    the site, then the site's own."""
+    for folder in theme_dirs:
+        compiled = sorted(path.relative_to(folder).as_posix()
+                          for path in (folder / "assets/stylesheets").glob("main.*.min.css"))
+        if compiled:
+            return (*compiled, *extra_css)
+    return tuple(extra_css)
 
 
 def notice(kind: str, title: str, text: str) -> str:
@@ -80,9 +84,8 @@ def obsolete_notice(plan: SitePlan, ended: ArchiveEntry, href: Callable[[str], s
 
 
 def write_archive(plan: SitePlan, site_dir: Path, convert: Convert, page_url: PageUrl,
-                  site_name: str, extra_css: Iterable[str]) -> int:
-    """Write the archive into a site MkDocs has just built; returns how many pages."""
-    theme = Theme(site_name, theme_stylesheets(site_dir, extra_css))
+                  theme: Theme) -> int:
+    """Write the archive into the site MkDocs is building; returns how many pages."""
     return ArchiveWriter(plan, site_dir, convert, page_url, theme).write()
 
 
