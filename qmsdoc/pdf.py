@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import QmsdocError
 from .gate import GateResult
@@ -71,3 +72,33 @@ def in_force(gate: GateResult, number: str) -> DocumentStatus:
                           "不能生成 PDF。只有现行有效的文件可以打印或发放")
     return status
 
+
+
+def pdf_name(status: DocumentStatus) -> str:
+    """``QP-04_A-1.pdf``: number and version, safe as a file name on any system."""
+    document = status.published_document
+    return f"{document.number}_{str(document.version).replace('/', '-')}.pdf"
+
+
+def write_pdfs(gate: GateResult, numbers: list[str], output: Path, *, book: bool,
+               marking: Marking = Marking()) -> list[Path]:
+    """``qmsdoc pdf``: the book as the file ``output``, or one PDF per document (``numbers``,
+    default every document in force) into the folder ``output`` (a single document may be
+    written to ``output`` itself when it ends in ``.pdf``). Returns the files written."""
+    if book:
+        return [_write(output, book_pdf(gate, numbers or None, marking))]
+    statuses = ([in_force(gate, number) for number in numbers] if numbers
+                else sorted(gate.published(), key=lambda s: s.working.number))
+    if len(statuses) == 1 and output.suffix.lower() == ".pdf":
+        return [_write(output, document_pdf(gate, statuses[0].working.number, marking))]
+    return [_write(output / pdf_name(status), document_pdf(gate, status.working.number, marking))
+            for status in statuses]
+
+
+def _write(path: Path, content: bytes) -> Path:
+    if path.is_dir():
+        raise QmsdocError(f"{path} 是一个目录：手册 PDF 要写成一个文件，请用 --output 指定文件名，"
+                          "例如 --output 质量手册.pdf")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path

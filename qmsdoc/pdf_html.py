@@ -24,6 +24,7 @@ from .revision_history import history_rows
 # Citations wait outside Markdown as plain words, as on the archive's pages.
 _HELD = "qmsdoccitation{}x"
 _HELD_RE = re.compile(r"qmsdoccitation([0-9]+)x")
+BOOK_TITLE = "质量管理体系文件汇编"
 FONTS = '"Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK JP", sans-serif'
 
 STYLE = """
@@ -89,7 +90,7 @@ def book_html(gate: GateResult, statuses: Sequence[DocumentStatus], marking: str
 
     organisation = gate.settings.organisation
     cover = (f'<div class="qms-cover"><p class="qms-organisation">{html.escape(organisation)}</p>'
-             '<p class="qms-book-title">质量管理体系文件汇编</p>'
+             f'<p class="qms-book-title">{BOOK_TITLE}</p>'
              f"<p>共 {len(statuses)} 份现行有效文件（{html.escape(str(gate.day))}）</p>"
              f"<p>{html.escape(marking)}</p></div>")
     entries = "".join(
@@ -97,9 +98,12 @@ def book_html(gate: GateResult, statuses: Sequence[DocumentStatus], marking: str
         f"{html.escape(document_title(s.published_document))}"
         f"（{html.escape(str(s.published_document.version))}）</a></li>" for s in statuses)
     contents = f'<div class="qms-contents"><h1>目录</h1><ol>{entries}</ol></div>'
+    pages = (f"<style>@page {{ @top-left {{ content: {css_string(organisation)}; }}"
+             f" @top-right {{ content: {css_string(BOOK_TITLE)}; }}"
+             f" @bottom-left {{ content: {css_string(marking)}; }} }}</style>")
     sections = [_section(gate, status, index, marking, anchor)
                 for index, status in enumerate(statuses)]
-    return _page(f"{organisation} 质量管理体系文件", [cover, contents, *sections])
+    return _page(f"{organisation} 质量管理体系文件", [pages, cover, contents, *sections])
 
 
 def _anchor(number: str) -> str:
