@@ -81,6 +81,14 @@ def document_html(gate: GateResult, status: DocumentStatus, marking: str) -> str
                  [_section(gate, status, 0, marking, lambda number: None)])
 
 
+def form_html(gate: GateResult, status: DocumentStatus) -> str:
+    """A record template's form alone, for the site's 打印用表格."""
+    document = status.published_document
+    keeping = f"保管部门 {document.keeper or '—'} 保管期限 {document.retention or '—'}"
+    return _page(document_title(document),
+                 [_section(gate, status, 0, f"记录表格 {keeping}", lambda number: None, form=True)])
+
+
 def book_html(gate: GateResult, statuses: Sequence[DocumentStatus], marking: str) -> str:
     """Cover, contents, then every document; citations of documents in the book link there."""
     included = {status.working.number for status in statuses}
@@ -117,8 +125,9 @@ def _page(title: str, parts: list[str]) -> str:
 
 
 def _section(gate: GateResult, status: DocumentStatus, index: int, marking: str,
-             anchor: Callable[[str], str | None]) -> str:
-    """A document with its card and 修订记录, and the header and footer of its pages."""
+             anchor: Callable[[str], str | None], form: bool = False) -> str:
+    """A document with its card and 修订记录 (a ``form``: its body alone), and the header
+    and footer of its pages."""
     document = status.published_document
     published = status.published
     assert published is not None
@@ -127,13 +136,16 @@ def _section(gate: GateResult, status: DocumentStatus, index: int, marking: str,
     header = (f"@page {page} {{ @top-left {{ content: {css_string(gate.settings.organisation)}; }}"
               f" @top-right {{ content: {css_string(identity)}; }}"
               f" @bottom-left {{ content: {css_string(marking)}; }} }}")
-    card = header_card(document, State.EFFECTIVE.label,
-                       f"{published.approval.display_name} {published.date}",
-                       published.effective_from, status.coming, status.next_review_due())
+    title = f"<h1>{html.escape(document_title(document))}</h1>"
     body = _body(gate, document.body, anchor)
-    history = history_table(history_rows(status, gate.register))
-    article = clean_html(f"<h1>{html.escape(document_title(document))}</h1>{card}{body}"
-                         f"<h2>修订记录</h2>{history}")
+    if form:
+        article = clean_html(title + body)
+    else:
+        card = header_card(document, State.EFFECTIVE.label,
+                           f"{published.approval.display_name} {published.date}",
+                           published.effective_from, status.coming, status.next_review_due())
+        history = history_table(history_rows(status, gate.register))
+        article = clean_html(f"{title}{card}{body}<h2>修订记录</h2>{history}")
     return (f"<style>{header}</style>"
             f'<section class="qms-doc" id="{_anchor(document.number)}" style="page: {page}">'
             f"{article}</section>")
