@@ -45,6 +45,7 @@ from generate import (
     site_config,
     site_files,
 )
+from pdf_speed import measure_pdf
 
 BIN = Path(sys.executable).parent
 OUT = PROJECT / "bench" / "out"
@@ -223,6 +224,7 @@ def main() -> None:
           f"{seconds:.2f} s (runs {min(r.seconds for r in reviews):.2f}–"
           f"{max(r.seconds for r in reviews):.2f} s, CPU {median(reviews).cpu:.2f} s); "
           f"target ≤ 2 s: {'met' if seconds <= 2 else 'NOT met'}")
+    measure_pdf(PROJECT, OUT)
 
 
 def median(samples: list[Sample]) -> Sample:

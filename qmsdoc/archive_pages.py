@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from .active_content import clean_html
 from .archive import IN_FORCE, SUPERSEDED, WITHDRAWN, ArchiveEntry, relative_url
 from .errors import QmsdocError
+from .forms import write_forms
 from .loader import MACRO_RE
 from .model import Document
 from .redline import compare_documents
@@ -85,8 +86,10 @@ def obsolete_notice(plan: SitePlan, ended: ArchiveEntry, href: Callable[[str], s
 
 def write_archive(plan: SitePlan, site_dir: Path, convert: Convert, page_url: PageUrl,
                   theme: Theme) -> int:
-    """Write the archive into the site MkDocs is building; returns how many pages."""
-    return ArchiveWriter(plan, site_dir, convert, page_url, theme).write()
+    """Write the archive, and the record templates' forms as PDF, into the site MkDocs is
+    building; returns how many pages and forms."""
+    return ArchiveWriter(plan, site_dir, convert, page_url, theme).write() + write_forms(
+        plan, site_dir)
 
 
 class ArchiveWriter:

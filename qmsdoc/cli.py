@@ -405,4 +405,32 @@ def review(root: Path | None, base: str | None, as_html: bool, as_json: bool,
         click.echo(html_page(made) if as_html else markdown(made), nl=False)
 
 
+@cli.command(name="pdf")
+@root_option
+@click.argument("numbers", nargs=-1)
+@click.option("--book", is_flag=True,
+              help="把这些文件（默认全部现行有效文件）合成一本手册：封面、目录、各文件")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="输出位置：每个文件一份 PDF 时是目录（默认 pdf），合成手册时是文件"
+                   "（默认 质量手册-日期.pdf）；只生成一个文件时也可写 xxx.pdf")
+@date_option
+def pdf(root: Path | None, numbers: tuple[str, ...], book: bool, output: Path | None,
+        today: datetime.date | None) -> None:
+    """生成现行有效文件的 PDF（非受控副本，每页有文件编号、版本、打印日期和页码）。
+
+    检查出错时不生成。需要中文字体（Debian 软件包 fonts-noto-cjk）；生成时不访问网络。
+    """
+    from .pdf import write_pdfs  # WeasyPrint: loaded only to print
+
+    gate = _gate(root, today=today)
+    if gate.errors:
+        for finding in gate.errors:
+            click.echo(finding.format(), err=True)
+        click.echo(f"检查发现 {len(gate.errors)} 个错误，没有生成 PDF：请先改正上面的错误。", err=True)
+        sys.exit(1)
+    target = output or Path(f"质量手册-{gate.day}.pdf" if book else "pdf")
+    for path in write_pdfs(gate, list(numbers), target, book=book):
+        click.echo(f"已生成 {path}")
+
+
 main = cli

@@ -19,6 +19,7 @@ from . import registers
 from .approvals import Revision
 from .archive import WITHDRAWN, ArchiveEntry, archive_entries, relative_url
 from .archive_pages import link, obsolete_notice
+from .forms import form_link
 from .gate import GateResult
 from .loader import MACRO_RE
 from .model import DocType, Document, State
@@ -298,6 +299,8 @@ class SitePlan:
         next_review = status.next_review_due() if on_its_page else None
         card = header_card(self._document_of(page), state, approved, effective, coming,
                            next_review)
+        if on_its_page and not page.obsolete and status.working.type is DocType.RECORD_TEMPLATE:
+            card += form_link(status)  # written beside the page by the archive's job
         rows = history_rows(status, self.gate.register)
         by_revision = {id(e.revision): e for e in entries}
 
