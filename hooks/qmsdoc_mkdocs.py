@@ -167,7 +167,10 @@ def on_post_template(output: str, template_name: str, config: MkDocsConfig) -> s
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     _build.written[page.file.dest_uri] = page.file.src_uri
-    return output
+    try:  # after clean_html: the print header's <style> and date script are qmsdoc's own
+        return _plan().print_ready(page.file.src_uri, page.title or "", output)
+    except qmsdoc.QmsdocError as error:
+        raise PluginError(f"qmsdoc：{error}") from None
 
 
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:

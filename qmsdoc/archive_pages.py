@@ -25,6 +25,7 @@ from .errors import QmsdocError
 from .forms import write_forms
 from .loader import MACRO_RE
 from .model import Document
+from .printing import PrintHeading, print_head
 from .redline import compare_documents
 from .render import document_title, header_card
 from .revision_history import COMING
@@ -164,7 +165,12 @@ class ArchiveWriter:
         title = f"{document_title(document)}（{entry.version}）"
         article = (f"<h1>{html.escape(title)}</h1>\n{card}{self.text_notice(entry, href)}"
                    f"{body}")
-        return self._page(title, entry.url, article)
+        state = "" if entry.state == IN_FORCE else f"（{entry.state}）"
+        return self._page(title, entry.url, article,
+                          self._heading(document, f"{entry.version}{state}"))
+
+    def _heading(self, document: Document, version: str) -> PrintHeading:
+        return PrintHeading(self.plan.gate.settings.organisation, document_title(document), version)
 
     def _convert(self, markdown: str, href: Callable[[str], str]) -> str:
         """The body as HTML, with its citations linked from this page."""
@@ -219,9 +225,10 @@ class ArchiveWriter:
                 f"修订说明：{html.escape(new_document.change_summary)}")
         article = (f"<h1>{html.escape(title)}</h1>\n{notice('info', '修订对照', text)}"
                    f"{redline.html()}")
-        return self._page(title, url, article)
+        return self._page(title, url, article, self._heading(
+            new_document, f"{old.version} → {new.version} 修订对照"))
 
-    def _page(self, title: str, url: str, article: str) -> str:
+    def _page(self, title: str, url: str, article: str, heading: PrintHeading) -> str:
         """The light template: site name and home link, the theme's styles, the article."""
         root = relative_url("", url)
         styles = "".join(f'<link rel="stylesheet" href="{html.escape(root + s)}">'
@@ -230,7 +237,7 @@ class ArchiveWriter:
         return (
             '<!doctype html>\n<html lang="zh"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{html.escape(title)} - {name}</title>{styles}</head>\n"
+            f"<title>{html.escape(title)} - {name}</title>{styles}{print_head(heading)}</head>\n"
             '<body dir="ltr" class="qms-archive">'
             '<header class="md-header md-header--shadow"><nav class="md-header__inner md-grid">'
             f'<a class="md-header__title qms-archive__home" href="{root}">{name}</a>'

@@ -27,6 +27,9 @@ COVERAGE_URI = "registers/clause-coverage.md"
 RESPONSIBILITY_URI = "registers/responsibility-matrix.md"
 RECORDS_URI = "registers/records-register.md"
 PENDING_URI = "registers/pending-work.md"
+# Printed across the sheet: a column per role, or six columns with long remarks. The other
+# registers have four or five short columns and fit an upright A4 page.
+PRINTED_LANDSCAPE = frozenset({MASTER_LIST_URI, RESPONSIBILITY_URI, PENDING_URI})
 GENERATED_NOTE = "> 本页根据各文件已批准的元数据在每次发布时自动生成，请勿手工修改。\n"
 FRONT_MATTER = "---\nsearch:\n  exclude: true\n---\n\n"
 

@@ -23,6 +23,7 @@ from .forms import form_link
 from .gate import GateResult
 from .loader import MACRO_RE
 from .model import DocType, Document, State
+from .printing import PrintHeading, with_print_head
 from .publication import DocumentStatus
 from .render import (
     Href,
@@ -108,6 +109,7 @@ class SitePlan:
             *self.documents.values(), *self.revisions, *self.obsolete.values())}
         self.site_files = {} if preview else self._committed_site_files()
         self._registers = {uri: render for uri, _, render in registers.pages()}
+        self._register_titles = {uri: title for uri, title, _ in registers.pages()}
         self.generated = [SitePage(uri, title, registers.stub(title))
                           for uri, title, _ in registers.pages()]
 
@@ -315,6 +317,24 @@ class SitePlan:
             html = html.replace(NOTICE_MARKER, obsolete_notice(self, ended, link_to), 1)
         return html.replace(CARD_MARKER, card, 1).replace(
             HISTORY_MARKER, history_table(rows, links), 1)
+
+    def print_heading(self, src_uri: str, title: str) -> PrintHeading:
+        """What every printed sheet of a page repeats: a document's number, title and version
+        (and state, when it is not the text in force), or the page's ``title``."""
+        organisation = self.gate.settings.organisation
+        page = self.page_at(src_uri)
+        if page is None:
+            title = self._register_titles.get(src_uri, title)
+            return PrintHeading(organisation, title,
+                                landscape=src_uri in registers.PRINTED_LANDSCAPE)
+        document = self._document_of(page)
+        state = ("（工作稿）" if self.preview else "（待生效）" if page.revision is not None
+                 else "（已作废）" if page.obsolete else "")
+        return PrintHeading(organisation, document_title(document), f"{document.version}{state}")
+
+    def print_ready(self, src_uri: str, title: str, page: str) -> str:
+        """A finished page with its print header and footer (:mod:`qmsdoc.printing`)."""
+        return with_print_head(page, self.print_heading(src_uri, title))
 
     def nav(self, other_pages: list[str]) -> list[Any]:
         """Navigation by document type, then the generated registers."""
