@@ -11,7 +11,7 @@ export DISABLE_MKDOCS_2_WARNING := true
 $(READY): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[site,dev,bench]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[site,pdf,dev,bench]'
 	$(BIN)/python -m compileall -q qmsdoc
 	touch $(READY)
 
