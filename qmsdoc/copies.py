@@ -18,6 +18,7 @@ and safe in a file name.
 from __future__ import annotations
 
 import datetime
+import difflib
 import enum
 import json
 import re
@@ -151,8 +152,9 @@ def parse_copies(text: str, path: str) -> tuple[CopyRegister, list[Finding]]:
         return CopyRegister(path), []
     findings = [_invalid(path, line, f"字段 {key} 写了两次，后一个会悄悄覆盖前一个", "删除多余的一行")
                 for key, line in parsed.duplicates]
-    findings += [_invalid(path, parsed.line_at(list(e.absolute_path)), *_explain(e))
-                 for e in _SCHEMA.errors(parsed.data)]
+    for error in _SCHEMA.errors(parsed.data):
+        where, message, hint = _explain(error)
+        findings.append(_invalid(path, parsed.line_at(where), message, hint))
     if findings:
         return CopyRegister(path), findings
     copies = []
@@ -176,9 +178,20 @@ def _invalid(path: str, line: int | None, message: str, hint: str) -> Finding:
     return Finding("copies.invalid", Severity.ERROR, path, line, message, hint)
 
 
-def _explain(error: ValidationError) -> tuple[str, str]:
-    """A schema problem in the register, in words: (message, hint)."""
-    where = list(error.absolute_path)
+def _explain(error: ValidationError) -> tuple[list[Any], str, str]:
+    """A schema problem in the register: (where, message, hint)."""
+    where: list[Any] = list(error.absolute_path)
+    message, hint = _describe(error, where)
+    if error.validator == "additionalProperties":
+        where.append(next(str(n) for n in error.instance if n not in _allowed(where)))
+    return where, message, hint
+
+
+def _allowed(where: list[Any]) -> Mapping[str, object]:
+    return FIELDS if len(where) > 1 else {"copies": None}
+
+
+def _describe(error: ValidationError, where: list[Any]) -> tuple[str, str]:
     entry = f"第 {where[1] + 1} 个条目" if len(where) > 1 else "登记"
     name = str(where[2]) if len(where) > 2 else None
     label = f"{entry}的 {name}（{FIELDS[name][1]}）" if name in FIELDS else entry
@@ -194,9 +207,11 @@ def _explain(error: ValidationError) -> tuple[str, str]:
         return (f"{entry}写了收回信息，但缺少 {'、'.join(missing)}",
                 "收回时 recalled_on、recalled_by、outcome 三项都要写（用 qmsdoc recall --done 登记）")
     if kind == "additionalProperties":
-        allowed = FIELDS if len(where) > 1 else {"copies": None}
+        allowed = list(_allowed(where))
         unknown = next(str(n) for n in error.instance if n not in allowed)
-        return f"{entry}有不认识的字段 {unknown}", f"允许的字段：{'、'.join(allowed)}"
+        close = difflib.get_close_matches(unknown, allowed, n=1, cutoff=0.6)
+        guess = f"是不是要写 {close[0]}？" if close else ""
+        return f"{entry}有不认识的字段 {unknown}。{guess}", f"允许的字段：{'、'.join(allowed)}"
     if kind == "type" and name is None:
         return f"{entry}的写法不对：应为{'条目列表' if len(where) == 1 else '一组字段'}", (
             "每个条目写作以“- ”开头、下一行缩进的“字段: 值”")
@@ -238,7 +253,8 @@ def superseded_on(copy: Copy, status: DocumentStatus) -> tuple[datetime.date, st
     """When the copy's version stopped being in force by the status's day, and what replaced it."""
     approved = status.approved
     index = next((i for i in reversed(range(len(approved)))
-                  if approved[i].snapshot.version == copy.version), None)
+                  if approved[i].snapshot.version == copy.version
+                  and not approved[i].snapshot.withdrawn), None)
     if index is None:
         return None
     later = [r for r in approved[index + 1:] if r.effective_from <= status.day
@@ -321,7 +337,8 @@ def with_issued(text: str | None, register: CopyRegister, copies: Iterable[Copy]
         values = {"number": copy.number, "document": copy.document, "version": str(copy.version),
                   "holder": copy.holder, "issued_on": copy.issued_on.isoformat(),
                   "issued_by": copy.issued_by}
-        lines = [f"{name}: {_scalar(value)}" for name, value in values.items()]
+        lines = [f"{name}: {value if name == 'issued_on' else _scalar(value)}"
+                 for name, value in values.items()]
         text += f"{indent}- {lines[0]}\n" + "".join(f"{indent}  {line}\n" for line in lines[1:])
     return text
 
