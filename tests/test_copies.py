@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ALL_TYPES, ManualRepo, front, meta, mini_manual, new_repo
+from .conftest import PROJECT, ALL_TYPES, ManualRepo, front, meta, mini_manual, new_repo
+from .test_published_input import HOME, SITE_SETTINGS, build, published
 
 ISSUING = front(meta("JR-03", "文件管理员岗位职责", "job_responsibility", role="文件管理员",
                      authority={"write": ALL_TYPES, "issue": ALL_TYPES}),
@@ -249,3 +250,31 @@ def test_an_entry_counts_only_from_an_entitled_author(repo: ManualRepo) -> None:
     found = {f.rule: f for f in repo.gate().findings if f.rule.startswith("copies.")}
     assert set(found) == {"copies.uncommitted"} and not found["copies.uncommitted"].is_error
     assert "copies.uncommitted" in repo.rules(strict=True)
+
+
+def test_the_site_publishes_the_register_of_copies(tmp_path: Path) -> None:
+    files = {**issuing_manual(), "mkdocs.yml": SITE_SETTINGS, "docs/index.md": HOME,
+             "hooks/qmsdoc_mkdocs.py": (PROJECT / "hooks/qmsdoc_mkdocs.py").read_text("utf-8")}
+    repo = new_repo(tmp_path / "repo", files)
+    repo.commit("Add the first edition and the site", date="2024-02-01")
+    repo.approve_all(["JR-01", "JR-02", "JR-03"], date="2024-02-10")
+    repo.approve_all(["QM-01", "QP-01", "QR-01-01"], date="2024-02-20")
+    for holder in ("政务服务中心窗口", "办公室"):
+        assert repo.qmsdoc("issue", "QP-01", "--to", holder, "--output", str(tmp_path / "pdf"),
+                           date="2024-03-05").exit_code == 0
+    assert repo.qmsdoc("issue", "QR-01-01", "--to", "张三", "--output", str(tmp_path / "pdf"),
+                       date="2024-03-05").exit_code == 0
+    revise_qp01(repo, effective="2024-05-01", approved="2024-04-10")
+    assert repo.qmsdoc("recall", "--done", "QP-01-A0-002", "--kept", date="2024-05-02").exit_code == 0
+    result = build(repo, QMSDOC_DATE="2024-05-10")
+    assert result.returncode == 0, result.stderr
+    page = published(repo, "registers/controlled-copies/index.html")
+    assert "<h1" in page and "受控文件发放回收登记" in page
+    circulating, due, recalled = (page.split(f'{title}<')[1].split("</table>")[0] for title in
+                                  ("在用的受控本", "应收回的受控本", "已收回的受控本"))
+    assert "QR-01-01-A0-001" in circulating and "张三" in circulating and "现行" in circulating
+    assert ("<td>A/0</td><td>A/1</td><td>QP-01-A0-001</td><td>政务服务中心窗口</td>"
+            "<td>2024-05-01</td><td>9 天</td>") in due
+    assert "QP-01-A0-002" in recalled and "作废留存" in recalled and "QP-01-A0-002" not in due
+    assert 'href="../../procedures/qp-01/"' in due
+    assert "受控文件发放回收登记" in published(repo, "index.html")  # in the navigation
