@@ -152,8 +152,8 @@ def parse_copies(text: str, path: str) -> tuple[CopyRegister, list[Finding]]:
         return CopyRegister(path), []
     findings = [_invalid(path, line, f"字段 {key} 写了两次，后一个会悄悄覆盖前一个", "删除多余的一行")
                 for key, line in parsed.duplicates]
-    for error in _SCHEMA.errors(parsed.data):
-        where, message, hint = _explain(error)
+    for problem in _SCHEMA.errors(parsed.data):
+        where, message, hint = _explain(problem)
         findings.append(_invalid(path, parsed.line_at(where), message, hint))
     if findings:
         return CopyRegister(path), findings

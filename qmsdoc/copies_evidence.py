@@ -45,7 +45,7 @@ def entry_findings(register: CopyRegister, lines: Mapping[int, str], commits: Ma
         doc_type = types.get(copy.document)
         if doc_type is None:
             continue  # reported as an unknown document
-        steps = [(_ISSUE, "发放", copy.issued_by)]
+        steps: list[tuple[tuple[str, ...], str, str]] = [(_ISSUE, "发放", copy.issued_by)]
         if copy.recalled_on is not None and copy.recalled_by is not None:
             steps.append((_RECALL, "收回", copy.recalled_by))
         for fields, action, named in steps:

@@ -84,7 +84,7 @@ def recall(settings: Settings, copy_number: str, kept: bool) -> tuple[Copy, str]
     status = gate.statuses[copy.document]
     person = _controller(gate, me, status.working.type, "收回")
     outcome = Outcome.KEPT if kept else Outcome.DESTROYED
-    text = with_recalled(_text(gate), register, copy, me.when.date(), person.name, outcome)
+    text = with_recalled(_text(gate) or "", register, copy, me.when.date(), person.name, outcome)
     sha = _commit(gate, text, f"收回 {copy.document} {copy.version} 受控本 {copy_number}"
                               f"（{outcome.label}）\n\n持有人：{copy.holder}\n收回人：{person.name}\n")
     return copy, sha

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PROJECT, ALL_TYPES, ManualRepo, front, meta, mini_manual, new_repo
+from .conftest import ALL_TYPES, PROJECT, ManualRepo, front, meta, mini_manual, new_repo
 from .test_published_input import HOME, SITE_SETTINGS, build, published
 
 ISSUING = front(meta("JR-03", "文件管理员岗位职责", "job_responsibility", role="文件管理员",
