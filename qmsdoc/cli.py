@@ -433,4 +433,70 @@ def pdf(root: Path | None, numbers: tuple[str, ...], book: bool, output: Path | 
         click.echo(f"已生成 {path}")
 
 
+@cli.command(name="issue")
+@root_option
+@click.argument("number")
+@click.option("--to", "holder", required=True, help="持有人（人员或部门），例如 政务服务中心窗口")
+@click.option("--copies", "count", type=click.IntRange(1, 99), default=1, show_default=True,
+              help="发放几份")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="受控本 PDF 写入的目录")
+def issue_command(root: Path | None, number: str, holder: str, count: int, output: Path) -> None:
+    """发放受控本：登记发放号并提交，每份写一个盖“受控本”、发放号和持有人的 PDF。
+
+    只能发放现行有效的文件；您今天须担任有发放权限的岗位（岗位职责 authority: issue）。
+    """
+    from .issue import CopyRefused, issue  # GitPython: loaded only to write
+
+    try:
+        issued = issue(load_settings(_root(root)), number, holder, count, output)
+    except CopyRefused as refusal:
+        click.echo(f"未发放：{refusal}", err=True)
+        sys.exit(1)
+    first = issued.copies[0]
+    click.echo(f"已发放 {first.document} {first.version} 受控本 {len(issued.copies)} 份，"
+               f"持有人 {first.holder}（提交 {issued.commit[:8]}）：")
+    for copy, file in zip(issued.copies, issued.files, strict=True):
+        click.echo(f"  {copy.number}  {file}")
+
+
+@cli.command(name="recall")
+@root_option
+@click.option("--done", "copy_number", metavar="发放号", help="登记这份受控本已收回")
+@click.option("--kept", is_flag=True, help="收回后作废留存（默认：收回销毁）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出应收回的受控本")
+@date_option
+def recall_command(root: Path | None, copy_number: str | None, kept: bool, as_json: bool,
+                   today: datetime.date | None) -> None:
+    """列出应收回的旧版受控本；--done 发放号 登记收回（--kept：作废留存）。"""
+    from .copies import recall_list
+
+    if copy_number is None:
+        if kept:
+            raise QmsdocError("--kept 只能与 --done 发放号 一起用")
+        gate = _gate(root, today=today)
+        due = recall_list(gate.copies, gate.statuses, gate.day) if gate.copies else []
+        if as_json:
+            _print_json([{"copy": d.copy.number, "document": d.copy.document,
+                          "version": str(d.copy.version), "holder": d.copy.holder,
+                          "issued_on": d.copy.issued_on.isoformat(), "due_since": d.since.isoformat(),
+                          "in_force": d.now, "days_due": d.days_due(gate.day)} for d in due])
+            return
+        click.echo(f"应收回的受控本（{gate.day}）：{len(due)} 份")
+        for d in due:
+            click.echo(f"  {d.copy.number}  {d.copy.document} {d.copy.version}（现行 {d.now}）  "
+                       f"持有人 {d.copy.holder}  自 {d.since} 起应收回（{d.days_due(gate.day)} 天）")
+        return
+    from .issue import CopyRefused, recall
+
+    try:
+        copy, sha = recall(load_settings(_root(root)), copy_number, kept)
+    except CopyRefused as refusal:
+        click.echo(f"未登记收回：{refusal}", err=True)
+        sys.exit(1)
+    outcome = "作废留存" if kept else "收回销毁"
+    click.echo(f"已登记收回 {copy.number}（{copy.document} {copy.version}，持有人 {copy.holder}），"
+               f"{outcome}（提交 {sha[:8]}）")
+
+
 main = cli

@@ -47,10 +47,14 @@ _SETTINGS: dict[str, tuple[dict[str, Any], str]] = {
     "require_signatures": (_BOOLEAN, "true 或 false"),
     "require_review": (_BOOLEAN, "true 或 false"),
     "reissue_after": ({"type": "string", "pattern": "^[1-9][0-9]{0,3}$"}, "正整数，例如 5"),
+    "copies": (_TEXT, "受控文件发放回收登记文件，例如 copies.yml"),
+    "recall_within": ({"type": "string", "pattern": "^[0-9]{1,3}$"},
+                      "旧版受控本应在新版生效后几天内收回，例如 7"),
     "history_backfilled_until": ({"type": "string", "pattern": "^[0-9a-f]{7,40}$"},
                                  "一个提交号（7 至 40 位十六进制），例如 5ade8e91"),
 }
-_PATHS = {"document_folders": "procedures", "pages_folder": "docs", "people": "people.yml"}
+_PATHS = {"document_folders": "procedures", "pages_folder": "docs", "people": "people.yml",
+          "copies": "copies.yml"}
 _SCHEMA = Schema({
     "type": "object",
     "additionalProperties": False,
@@ -71,6 +75,10 @@ class Settings:
     require_signatures: bool = False
     require_review: bool = True
     reissue_after: int = 5
+    copies_file: str = "copies.yml"
+    """The register of controlled copies (受控文件发放回收登记), written by ``qmsdoc issue``."""
+    recall_within: int = 7
+    """Days after a new revision takes effect within which old copies must be recalled."""
     history_backfilled_until: str | None = None
     """The last commit of history entered afterwards (补录): taken at its recorded dates."""
 
@@ -119,6 +127,8 @@ def parse_settings(root: Path, text: str) -> Settings:
         require_signatures=_BOOLEANS[data.get("require_signatures", "false")],
         require_review=_BOOLEANS[data.get("require_review", "true")],
         reissue_after=int(data.get("reissue_after", "5")),
+        copies_file=data.get("copies", "copies.yml"),
+        recall_within=int(data.get("recall_within", "7")),
         history_backfilled_until=data.get("history_backfilled_until"),
     )
 

@@ -27,6 +27,8 @@ from .checks import CheckContext, run_checks
 from .clauses import ClauseCatalogue, load_catalogue
 from .commit_dates import CommitDates
 from .config import CONFIG_FILE, Settings
+from .copies import CopyRegister, load_copies, register_findings
+from .copies_evidence import entry_findings, line_commits
 from .entitlement import AuthorityTimeline, settle_timeline
 from .findings import Finding, Severity, sorted_findings
 from .governance import Governance, GovernedChange, govern, governed
@@ -66,6 +68,8 @@ class GateResult:
     """The day of the run: a ``day`` before it is a view of the past, after it a preview."""
     governed_changes: tuple[GovernedChange, ...] = ()
     """Every change to the people register, the settings, mkdocs.yml and hooks/, judged."""
+    copies: CopyRegister | None = None
+    """The register of controlled copies (受控文件发放回收登记) as the working file has it."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -182,9 +186,26 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
     pages = read_site_pages(settings, repository, pages_git.result(), manual,
                             loaded.unreadable_numbers, clauses, strict)
     findings += pages.findings
+    copies, copy_findings = _copies(settings, repository, history, dates, register, timeline,
+                                    statuses, today, strict)
+    findings += copy_findings
     return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
                       statuses, pages, sorted_findings(findings), today, built_on,
-                      governance.changes)
+                      governance.changes, copies)
+
+
+def _copies(settings: Settings, repository: GitRepository, history: History, dates: CommitDates,
+            register: Register, timeline: AuthorityTimeline, statuses: dict[str, DocumentStatus],
+            today: datetime.date, strict: bool) -> tuple[CopyRegister, list[Finding]]:
+    """The register of controlled copies, and whatever is wrong with it or due from it."""
+    copies, findings, text = load_copies(settings)
+    if text is None or not copies.copies:
+        return copies, findings
+    findings += register_findings(copies, statuses, today, settings.recall_within)
+    findings += entry_findings(copies, line_commits(repository, copies.path),
+                               {c.sha: c for c in history.commits}, dates, register, timeline.at,
+                               {n: s.working.type for n, s in statuses.items()}, strict)
+    return copies, findings
 
 
 def _texts_then(history: History, manual: Manual, blobs: Blobs, dates: CommitDates,

@@ -335,7 +335,8 @@ def _settings(working: Settings, approved: str | None) -> Settings:
     return dataclasses.replace(
         working, require_signatures=working.require_signatures or before.require_signatures,
         require_review=working.require_review or before.require_review,
-        history_backfilled_until=before.history_backfilled_until)
+        recall_within=min(working.recall_within, before.recall_within),
+        copies_file=before.copies_file, history_backfilled_until=before.history_backfilled_until)
 
 
 def _signatures(repository: GitRepository, people_path: str, walk: list[FileEvent]

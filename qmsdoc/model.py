@@ -58,6 +58,7 @@ class Right(enum.Enum):
     WRITE = ("write", "编制")
     REVIEW = ("review", "审核")
     APPROVE = ("approve", "批准")
+    ISSUE = ("issue", "发放")  # controlled copies (受控本) of a type: issue and recall them
 
     def __init__(self, key: str, label: str) -> None:
         self.key = key

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from .checks.coverage import coverage_of
+from .copies import recall_list
 from .model import DocType, Document, Manual
 from .pending import InReview, ReviewDue, pending_work
 from .publication import DocumentStatus
@@ -27,9 +28,10 @@ COVERAGE_URI = "registers/clause-coverage.md"
 RESPONSIBILITY_URI = "registers/responsibility-matrix.md"
 RECORDS_URI = "registers/records-register.md"
 PENDING_URI = "registers/pending-work.md"
-# Printed across the sheet: a column per role, or six columns with long remarks. The other
+COPIES_URI = "registers/controlled-copies.md"
+# Printed across the sheet: a column per role, or six columns and more with long remarks. The other
 # registers have four or five short columns and fit an upright A4 page.
-PRINTED_LANDSCAPE = frozenset({MASTER_LIST_URI, RESPONSIBILITY_URI, PENDING_URI})
+PRINTED_LANDSCAPE = frozenset({MASTER_LIST_URI, RESPONSIBILITY_URI, PENDING_URI, COPIES_URI})
 GENERATED_NOTE = "> 本页根据各文件已批准的元数据在每次发布时自动生成，请勿手工修改。\n"
 FRONT_MATTER = "---\nsearch:\n  exclude: true\n---\n\n"
 
@@ -43,6 +45,7 @@ def pages() -> Iterator[tuple[str, str, Render]]:
     yield RESPONSIBILITY_URI, "职责分配矩阵", responsibility_matrix
     yield RECORDS_URI, "记录清单", records_register
     yield PENDING_URI, "待办事项", pending_work_page
+    yield COPIES_URI, "受控文件发放回收登记", controlled_copies_page
 
 
 def _in_force(plan: SitePlan, *types: DocType) -> list[Document]:
@@ -241,3 +244,35 @@ def pending_work_page(plan: SitePlan, href: Href) -> str:
         parts.append(f"## {title}\n")
         parts += [f"共 {len(rows)} 项。{intro}\n", _table(header, rows)] if rows else ["无。\n"]
     return _page("待办事项", *parts)
+
+
+def controlled_copies_page(plan: SitePlan, href: Href) -> str:
+    """受控文件发放回收登记: copies in circulation by document, then the copies due for recall."""
+    gate, day = plan.gate, plan.gate.day
+    copies = gate.copies.copies if gate.copies else ()
+    due = recall_list(gate.copies, gate.statuses, day) if gate.copies else []
+    due_numbers = {d.copy.number for d in due}
+    circulating = sorted((c for c in copies if c.in_circulation(day)),
+                         key=lambda c: (c.document, c.version, c.number))
+    rows = [[_link(plan, href, c.document), *map(html.escape, (
+        str(c.version), c.number, c.holder, c.issued_on.isoformat(), c.issued_by,
+        "应收回" if c.number in due_numbers else "现行"))] for c in circulating]
+    recall_rows = [[_link(plan, href, d.copy.document), *map(html.escape, (
+        str(d.copy.version), d.now, d.copy.number, d.copy.holder, d.since.isoformat(),
+        f"{d.days_due(day)} 天"))] for d in due]
+    recalled = sorted((c for c in copies if c.recalled_by_day(day)),
+                      key=lambda c: (c.recalled_on, c.number))
+    done_rows = [[_link(plan, href, c.document), *map(html.escape, (
+        str(c.version), c.number, c.holder, str(c.recalled_on), c.recalled_by or "",
+        c.outcome.label if c.outcome else ""))] for c in recalled]
+    parts = [f"截至 {day}。受控本由文件管理员用 qmsdoc issue 发放、qmsdoc recall 登记收回，"
+             "登记保存在 git 中；新版生效或文件作废后，旧版受控本应及时收回。\n"]
+    for title, header, table in (
+            ("在用的受控本", ["文件编号", "版本", "发放号", "持有人", "发放日期", "发放人", "状态"], rows),
+            ("应收回的受控本", ["文件编号", "旧版本", "现行", "发放号", "持有人", "应收回自", "已逾"],
+             recall_rows),
+            ("已收回的受控本", ["文件编号", "版本", "发放号", "持有人", "收回日期", "收回人", "处置"],
+             done_rows)):
+        parts.append(f"## {title}\n")
+        parts += [f"共 {len(table)} 份。\n", _table(header, table)] if table else ["无。\n"]
+    return _page("受控文件发放回收登记", *parts)

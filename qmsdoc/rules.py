@@ -90,6 +90,14 @@ RULES: dict[str, str] = {
     "history.date-order": "提交日期不能早于它之前的提交（git 日期可随意填写）；审批、审核和受控设置的修改"
                           "如此则报错，并按不早于前序提交的日期判定。",
     "history.future-date": "提交日期不能晚于检查的时刻；审批在它写明的日期之前不算数。",
+    # Controlled copies (受控本): the register copies.yml
+    "copies.invalid": "受控文件发放回收登记（copies.yml）的写法有误（字段、日期、发放号）。",
+    "copies.duplicate-number": "一个发放号只能登记一次。",
+    "copies.unknown-document": "登记的受控本必须是存在的文件的已批准版本。",
+    "copies.recall-overdue": "新版生效或文件作废后，旧版受控本应在 recall_within 天内收回并登记（警告）。",
+    "copies.not-entitled": "每条发放、收回登记须由当天担任有该类文件发放权限的岗位的本人提交"
+                           "（qmsdoc issue / qmsdoc recall）。",
+    "copies.uncommitted": "发放、收回登记须已提交；未提交的登记不能证明登记人（--strict 时报错）。",
     # qmsdoc verify: a published site against git
     "verify.manifest": "网站目录中必须有构建时写入的构建清单 qmsdoc-manifest.json，且内容完整。",
     "verify.unknown-commit": "构建清单记录的提交必须在本仓库的历史中。",
