@@ -33,6 +33,8 @@ COPIES_URI = "registers/controlled-copies.md"
 # registers have four or five short columns and fit an upright A4 page.
 PRINTED_LANDSCAPE = frozenset({MASTER_LIST_URI, RESPONSIBILITY_URI, PENDING_URI, COPIES_URI})
 GENERATED_NOTE = "> 本页根据各文件已批准的元数据在每次发布时自动生成，请勿手工修改。\n"
+COPIES_NOTE = ("> 本页根据 git 中的受控文件发放回收登记（由 qmsdoc issue、qmsdoc recall 写入）"
+               "在每次发布时自动生成，请勿手工修改。\n")
 FRONT_MATTER = "---\nsearch:\n  exclude: true\n---\n\n"
 
 Render = Callable[["SitePlan", Href], str]
@@ -96,8 +98,8 @@ def stub(title: str) -> str:
     return f"{FRONT_MATTER}# {title}\n"
 
 
-def _page(title: str, *parts: str) -> str:
-    return "\n".join([f"# {title}\n", GENERATED_NOTE, *parts])
+def _page(title: str, *parts: str, note: str = GENERATED_NOTE) -> str:
+    return "\n".join([f"# {title}\n", note, *parts])
 
 
 def master_list(plan: SitePlan, href: Href) -> str:
@@ -275,4 +277,4 @@ def controlled_copies_page(plan: SitePlan, href: Href) -> str:
              done_rows)):
         parts.append(f"## {title}\n")
         parts += [f"共 {len(table)} 份。\n", _table(header, table)] if table else ["无。\n"]
-    return _page("受控文件发放回收登记", *parts)
+    return _page("受控文件发放回收登记", *parts, note=COPIES_NOTE)

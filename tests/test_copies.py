@@ -270,6 +270,7 @@ def test_the_site_publishes_the_register_of_copies(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     page = published(repo, "registers/controlled-copies/index.html")
     assert "<h1" in page and "受控文件发放回收登记" in page
+    assert "本页根据 git 中的受控文件发放回收登记" in page and "已批准的元数据" not in page
     circulating, due, recalled = (page.split(f'{title}<')[1].split("</table>")[0] for title in
                                   ("在用的受控本", "应收回的受控本", "已收回的受控本"))
     assert "QR-01-01-A0-001" in circulating and "张三" in circulating and "现行" in circulating
