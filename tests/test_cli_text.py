@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ from qmsdoc.cli import cli
 from .conftest import ManualRepo
 
 QP01 = "procedures/qp-01.md"
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 # Words the help may contain: command names, formats and names that stay as they are.
 ALLOWED_WORDS = {
@@ -111,3 +113,21 @@ def test_numbers_and_versions_in_lower_case(approved_repo: ManualRepo) -> None:
     assert diff.exit_code == 0, diff.output
     assert "A/0 版（2024-02-20 批准） → A/1 版（2024-04-10 批准）" in diff.output
     assert "{+，按月备份+}" in diff.output
+
+
+def test_make_help_lists_every_target_in_chinese() -> None:
+    makefile = REPOSITORY / "Makefile"
+    phony = re.search(r"^\.PHONY: (.*)$", makefile.read_text(encoding="utf-8"), re.M)
+    assert phony is not None
+    listing = subprocess.run(["make", "-s", "-f", str(makefile), "help"], cwd=REPOSITORY,
+                             capture_output=True, text=True, check=True).stdout
+    described = dict(re.findall(r"^  make (\S+) +(.+)$", listing, re.M))
+    assert set(described) == set(phony.group(1).split())
+    assert all(re.search(r"[\u4e00-\u9fff]", text) for text in described.values()), listing
+
+
+def test_the_readme_first_screen_says_how_to_install_and_look_at_the_site() -> None:
+    first_screen = (REPOSITORY / "README.md").read_text(encoding="utf-8").split("\n## ")[0]
+    assert "PIP_INDEX_URL" in first_screen
+    assert "make view" in first_screen and "http://127.0.0.1:8000/" in first_screen
+    assert "make help" in first_screen
