@@ -6,7 +6,12 @@ PYTHON  ?= python3
 export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 
-.PHONY: setup check site serve test lint bench clean
+.PHONY: help setup check site view serve test lint bench clean
+.DEFAULT_GOAL := help
+
+# `make help` lists the targets with the text after `##` on their line.
+help:  ## 列出这些命令
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-7s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(READY): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,28 +20,31 @@ $(READY): pyproject.toml constraints.txt
 	$(BIN)/python -m compileall -q qmsdoc
 	touch $(READY)
 
-setup: $(READY)
+setup: $(READY)  ## 建立 .venv 并安装固定版本的依赖（需要能访问 PyPI 或其内网镜像）
 
-check: $(READY)
+check: $(READY)  ## 运行全部检查（qmsdoc check）
 	$(BIN)/qmsdoc check
 
-site: $(READY)
+site: $(READY)  ## 先检查，再生成员工网站到 site/（qmsdoc build）
 	$(BIN)/qmsdoc build
 
-serve: $(READY)
+view:  ## 在 http://127.0.0.1:8000/ 查看生成好的 site/（先 make site）
+	$(PYTHON) -m http.server --directory site --bind 127.0.0.1 8000
+
+serve: $(READY)  ## 编制人预览工作区中的文字（含草稿），保存后自动刷新
 	$(BIN)/mkdocs serve --livereload
 
-test: $(READY)
+test: $(READY)  ## 运行全部测试
 	$(BIN)/pytest
 
-lint: $(READY)
+lint: $(READY)  ## 代码检查（ruff、mypy）
 	$(BIN)/ruff check qmsdoc hooks tests bench
 	$(BIN)/mypy qmsdoc
 
 # Options: make bench BENCH_ARGS="--baseline REV | --baseline none, --no-peers, --regenerate"
-bench: $(READY)
+bench: $(READY)  ## 性能基准
 	$(BIN)/python -m compileall -q qmsdoc
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-clean:
+clean:  ## 删除 .venv 和生成的网站
 	rm -rf $(VENV) site site.lock site.staging-* site.previous-*

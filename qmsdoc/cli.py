@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from . import cli_text
 from .audit import audit_csv, audit_text, audit_trail
 from .config import CONFIG_FILE, load_settings
 from .errors import QmsdocError
@@ -27,6 +28,8 @@ from .people import Authorities
 from .publication import DATE_VARIABLE
 from .revision_history import history_rows
 from .rules import RULES
+
+cli_text.install()  # before the commands below are defined: click reads some texts then
 
 
 class _Day(click.ParamType[datetime.date]):
@@ -41,6 +44,22 @@ class _Day(click.ParamType[datetime.date]):
         except ValueError:
             self.fail(f"{value!r} 不是日期：写作 年-月-日，例如 2026-12-01", param, ctx)
 
+
+class _Uppercase(click.ParamType[str]):
+    """Document numbers, versions and copy numbers are upper case (QP-05, A/1); typed in any case."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return str(value).strip().upper()
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return self.name  # 文件编号 in the usage line, not the parameter's English name
+
+
+NUMBER = _Uppercase("文件编号")
+VERSION = _Uppercase("版本")
 
 date_option = click.option(
     "--date", "today", type=_Day(), default=None, envvar=DATE_VARIABLE,
@@ -101,7 +120,27 @@ def _os_problem(error: OSError) -> str:
     return f"{where}{what}，命令没有完成：{fix}"
 
 
+class _Context(click.Context):
+    formatter_class = cli_text.ChineseFormatter
+
+
+class _Command(click.Command):
+    context_class = _Context
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.options_metavar = "[选项]"
+
+
 class _Group(click.Group):
+    context_class = _Context
+    command_class = _Command
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.options_metavar = "[选项]"
+        self.subcommand_metavar = "命令 [参数]..."
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -180,7 +219,7 @@ def _rights(authorities: Authorities, role: str) -> dict[Right, list[DocType]]:
 
 @cli.command()
 @root_option
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def people(root: Path | None, as_json: bool) -> None:
     """列出人员、岗位和各岗位的编制/审核/批准权限（按已批准的人员名册）。"""
     gate = _gate(root)
@@ -213,8 +252,8 @@ def people(root: Path | None, as_json: bool) -> None:
 
 @cli.command()
 @root_option
-@click.argument("number")
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("number", type=NUMBER)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @date_option
 def history(root: Path | None, number: str, as_json: bool, today: datetime.date | None) -> None:
     """显示一个文件的修订记录（版本、生效日期、修订说明、编制、审核、批准、提交）。"""
@@ -242,9 +281,9 @@ def history(root: Path | None, number: str, as_json: bool, today: datetime.date 
 
 @cli.command(name="approve")
 @root_option
-@click.argument("numbers", nargs=-1, required=True)
+@click.argument("numbers", type=NUMBER, nargs=-1, required=True)
 @click.option("--review", is_flag=True, help="记录审核（默认记录批准）")
-@click.option("--role", help="您以哪个岗位审批（您担任多个有权岗位时）")
+@click.option("--role", metavar="岗位", help="您以哪个岗位审批（您担任多个有权岗位时）")
 def approve_command(root: Path | None, numbers: tuple[str, ...], review: bool,
                     role: str | None) -> None:
     """以您本人的 git 身份审核或批准文件，并提交记录。"""
@@ -264,6 +303,7 @@ def approve_command(root: Path | None, numbers: tuple[str, ...], review: bool,
 @root_option
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--days", type=click.IntRange(0, 3650), default=REVIEW_HORIZON_DAYS, show_default=True,
+              metavar="天数",
               help="列出多少天内到期的定期评审")
 @date_option
 def status(root: Path | None, as_json: bool, days: int, today: datetime.date | None) -> None:
@@ -301,12 +341,12 @@ def audit(root: Path | None, start: datetime.date | None, end: datetime.date | N
 
 
 @cli.command()
-@click.argument("built", type=click.Path(file_okay=False, path_type=Path))
-@click.argument("served", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("built", metavar="生成的网站", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("served", metavar="服务器目录", type=click.Path(file_okay=False, path_type=Path))
 def publish(built: Path, served: Path) -> None:
-    """把生成好的网站（BUILT，例如 site）整体换入网页服务器的目录（SERVED）。
+    """把生成好的网站（例如 site）整体换入网页服务器的目录。
 
-    先在 SERVED 旁边复制，再一步替换：读者看到的总是完整的旧网站或完整的新网站。
+    先在服务器目录旁边复制，再一步替换：读者看到的总是完整的旧网站或完整的新网站。
     """
     import logging
 
@@ -318,8 +358,8 @@ def publish(built: Path, served: Path) -> None:
 
 @cli.command(name="diff")
 @root_option
-@click.argument("number")
-@click.argument("versions", nargs=-1)
+@click.argument("number", type=NUMBER)
+@click.argument("versions", type=VERSION, nargs=-1)
 @click.option("--html", "as_html", is_flag=True, help="输出 HTML 片段")
 @click.option("--markdown", "as_markdown", is_flag=True, help="输出 Markdown（用于合并请求评论）")
 @click.option("--color/--no-color", default=None, help="用颜色标出修改（默认：输出到终端时）")
@@ -351,7 +391,7 @@ def diff_command(root: Path | None, number: str, versions: tuple[str, ...], as_h
 
 @cli.command(name="verify")
 @root_option
-@click.argument("site_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("site_dir", metavar="网站目录", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出核对结果")
 def verify_command(root: Path | None, site_dir: Path, as_json: bool) -> None:
     """核对已发布的网站：按构建清单从 git 重新生成网站，逐页比较；
@@ -382,13 +422,13 @@ def verify_command(root: Path | None, site_dir: Path, as_json: bool) -> None:
 
 @cli.command()
 @root_option
-@click.argument("base", required=False)
+@click.argument("base", metavar="[基点]", required=False)
 @click.option("--html", "as_html", is_flag=True, help="输出一个独立的 HTML 页面")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部内容")
 @date_option
 def review(root: Path | None, base: str | None, as_html: bool, as_json: bool,
            today: datetime.date | None) -> None:
-    """审查从 BASE 到 HEAD 的修改（默认 BASE：与主分支的合并基点），输出合并请求评论用的报告。
+    """审查从基点（git 提交或分支）到 HEAD 的修改（默认基点：与主分支的合并基点），输出合并请求评论用的报告。
 
     报告能生成时退出码为 0（其中的错误由 qmsdoc check 把关）；无法比较时为 2。
     """
@@ -407,7 +447,7 @@ def review(root: Path | None, base: str | None, as_html: bool, as_json: bool,
 
 @cli.command(name="pdf")
 @root_option
-@click.argument("numbers", nargs=-1)
+@click.argument("numbers", type=NUMBER, nargs=-1)
 @click.option("--book", is_flag=True,
               help="把这些文件（默认全部现行有效文件）合成一本手册：封面、目录、各文件")
 @click.option("--output", type=click.Path(path_type=Path), default=None,
@@ -435,9 +475,10 @@ def pdf(root: Path | None, numbers: tuple[str, ...], book: bool, output: Path | 
 
 @cli.command(name="issue")
 @root_option
-@click.argument("number")
-@click.option("--to", "holder", required=True, help="持有人（人员或部门），例如 政务服务中心窗口")
-@click.option("--copies", "count", type=click.IntRange(1, 99), default=1, show_default=True,
+@click.argument("number", type=NUMBER)
+@click.option("--to", "holder", metavar="持有人", required=True,
+              help="持有人（人员或部门），例如 政务服务中心窗口")
+@click.option("--copies", "count", type=click.IntRange(1, 99), default=1, show_default=True, metavar="份数",
               help="发放几份")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="受控本 PDF 写入的目录")
@@ -462,7 +503,7 @@ def issue_command(root: Path | None, number: str, holder: str, count: int, outpu
 
 @cli.command(name="recall")
 @root_option
-@click.option("--done", "copy_number", metavar="发放号", help="登记这份受控本已收回")
+@click.option("--done", "copy_number", type=_Uppercase("发放号"), help="登记这份受控本已收回")
 @click.option("--kept", is_flag=True, help="收回后作废留存（默认：收回销毁）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出应收回的受控本")
 @date_option
