@@ -159,7 +159,8 @@ def init_manual(target: Path, organisation: str, name: str | None, email: str | 
     target.mkdir(parents=True, exist_ok=True)
     templates = resources.files("qmsdoc") / "data" / "init"
     with resources.as_file(templates) as source:
-        for file in sorted(p for p in source.rglob("*") if p.is_file()):
+        for file in sorted(p for p in source.rglob("*")  # not what compileall leaves beside
+                           if p.is_file() and "__pycache__" not in p.parts):
             relative = file.relative_to(source).as_posix()
             out = target / (".gitignore" if relative == "gitignore" else relative)
             out.parent.mkdir(parents=True, exist_ok=True)
