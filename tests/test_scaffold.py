@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from qmsdoc.cli import cli
 from qmsdoc.frontmatter import load_yaml
 
 from .conftest import PROJECT, ManualRepo
@@ -21,11 +22,13 @@ def init(tmp_path: Path, *extra: str) -> tuple[ManualRepo, str]:
     root = tmp_path / "manual"
     repo = ManualRepo(root)
     result = repo.runner.invoke(
-        __import__("qmsdoc.cli", fromlist=["cli"]).cli,
+        cli,
         ["init", str(root), "--org", "测试市测试局", "--name", "王局长",
          "--email", "wang@example.gov.cn", "--date", "2024-01-05", *extra],
         env=repo.env("李文管", "2024-01-05"))  # the document controller sets it up
-    return repo, result.output if result.exit_code == 0 else f"exit {result.exit_code}: {result.output}{result.exception!r}"
+    if result.exit_code == 0:
+        return repo, result.output
+    return repo, f"exit {result.exit_code}: {result.output}{result.exception!r}"
 
 
 def build(repo: ManualRepo, date: str) -> subprocess.CompletedProcess[str]:
