@@ -149,6 +149,9 @@ def init_manual(target: Path, organisation: str, name: str | None, email: str | 
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise QmsdocError(f"{target} 不是空目录：qmsdoc init 只在新建的空目录中建立文件库，"
                           "换一个目录名，或先清空该目录")
+    # The commit is the writer's (whoever runs init): the first person only when git has no one.
+    writer = ["-c", f"user.name={name}", "-c", f"user.email={email}"] if not (
+        _git_config("user.name") and _git_config("user.email")) else []
     name = name or _git_config("user.name")
     email = email or _git_config("user.email")
     if not name or not email:
@@ -177,7 +180,7 @@ def init_manual(target: Path, organisation: str, name: str | None, email: str | 
         (target / empty / ".gitkeep").touch()
     _git(target, "init", "-q")
     _git(target, "add", "-A")
-    _git(target, "-c", f"user.name={name}", "-c", f"user.email={email}", "commit", "-q",
+    _git(target, *writer, "commit", "-q",
          "-m", f"建立 {organisation} 质量管理体系文件库（qmsdoc init）")
     return _git(target, "rev-parse", "HEAD").strip()
 
