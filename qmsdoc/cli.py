@@ -540,4 +540,38 @@ def recall_command(root: Path | None, copy_number: str | None, kept: bool, as_js
                f"{outcome}（提交 {sha[:8]}）")
 
 
+@cli.command(name="init")
+@click.argument("target", metavar="目录", type=click.Path(path_type=Path))
+@click.option("--org", "organisation", required=True, help="单位名称，例如 示范市市场监督管理局")
+@click.option("--name", help="第一位人员（局长）的姓名（默认：git config user.name）")
+@click.option("--email", help="第一位人员（局长）的邮箱（默认：git config user.email）")
+@date_option
+def init_command(target: Path, organisation: str, name: str | None, email: str | None,
+                 today: datetime.date | None) -> None:
+    """在一个新的空目录中建立文件库：设置、人员名册、网站、质量手册和两份岗位职责（审批中）。"""
+    from .scaffold import init_manual
+
+    sha = init_manual(target, organisation, name, email, today or datetime.date.today())
+    click.echo(f"已在 {target} 建立 {organisation} 的文件库（提交 {sha[:8]}）。"
+               f"下一步：cd {target}，按 README.md 补全人员名册，编写质量手册和岗位职责后送审。")
+
+
+@cli.command(name="new")
+@root_option
+@click.argument("type_name", metavar="文件类型")
+@click.option("--number", required=True, help="文件编号，例如 QP-05")
+@click.option("--title", required=True, help="文件名称，例如 内部审核程序")
+@click.option("--department", help="归口部门（默认：办公室）")
+@date_option
+def new_command(root: Path | None, type_name: str, number: str, title: str,
+                department: str | None, today: datetime.date | None) -> None:
+    """新建一份审批中的文件（文件类型写中文名或英文键，例如 程序文件 或 procedure）。"""
+    from .scaffold import new_document
+
+    settings = load_settings(_root(root))
+    path = new_document(settings, type_name, number, title, department,
+                        today or datetime.date.today())
+    click.echo(f"已新建 {path.relative_to(settings.root).as_posix()}：填写正文后提交，再送审核、批准。")
+
+
 main = cli
