@@ -65,6 +65,9 @@ date_option = click.option(
     "--date", "today", type=_Day(), default=None, envvar=DATE_VARIABLE,
     help=f"按这一天判断哪一版现行有效、定期评审是否到期（默认今天；也可设环境变量 {DATE_VARIABLE}），"
          "例如核对 2026-12-01 起的情况")
+effective_date_option = click.option(
+    "--effective-date", "today", type=_Day(), default=None,
+    help="新文件写的生效日期（默认今天）；批准前请改为实际生效的日期，不能早于批准日期")
 root_option = click.option(
     "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
     help=f"仓库根目录（默认：从当前目录向上找 {CONFIG_FILE}）")
@@ -542,10 +545,11 @@ def recall_command(root: Path | None, copy_number: str | None, kept: bool, as_js
 
 @cli.command(name="init")
 @click.argument("target", metavar="目录", type=click.Path(path_type=Path))
-@click.option("--org", "organisation", required=True, help="单位名称，例如 示范市市场监督管理局")
-@click.option("--name", help="第一位人员（局长）的姓名（默认：git config user.name）")
-@click.option("--email", help="第一位人员（局长）的邮箱（默认：git config user.email）")
-@date_option
+@click.option("--org", "organisation", metavar="名称", required=True,
+              help="单位名称，例如 示范市市场监督管理局")
+@click.option("--name", metavar="姓名", help="第一位人员（局长）的姓名（默认：git 设置的用户名）")
+@click.option("--email", metavar="邮箱", help="第一位人员（局长）的邮箱（默认：git 设置的邮箱）")
+@effective_date_option
 def init_command(target: Path, organisation: str, name: str | None, email: str | None,
                  today: datetime.date | None) -> None:
     """在一个新的空目录中建立文件库：设置、人员名册、网站、质量手册和两份岗位职责（审批中）。"""
@@ -559,10 +563,10 @@ def init_command(target: Path, organisation: str, name: str | None, email: str |
 @cli.command(name="new")
 @root_option
 @click.argument("type_name", metavar="文件类型")
-@click.option("--number", required=True, help="文件编号，例如 QP-05")
-@click.option("--title", required=True, help="文件名称，例如 内部审核程序")
-@click.option("--department", help="归口部门（默认：办公室）")
-@date_option
+@click.option("--number", type=NUMBER, required=True, help="文件编号，例如 QP-05")
+@click.option("--title", metavar="名称", required=True, help="文件名称，例如 内部审核程序")
+@click.option("--department", metavar="部门", help="归口部门（默认：办公室）")
+@effective_date_option
 def new_command(root: Path | None, type_name: str, number: str, title: str,
                 department: str | None, today: datetime.date | None) -> None:
     """新建一份审批中的文件（文件类型写中文名或英文键，例如 程序文件 或 procedure）。"""

@@ -20,10 +20,11 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 
 # Words the help may contain: command names, formats and names that stay as they are.
 ALLOWED_WORDS = {
-    "cli", "qmsdoc", "approve", "audit", "build", "check", "diff", "history", "issue", "pdf", "people",
+    "cli", "qmsdoc", "approve", "audit", "build", "check", "diff", "history", "init", "issue", "new",
+    "pdf", "people",
     "publish", "recall", "review", "rules", "status", "verify", "git", "HEAD", "site", "yml",
     "QMSDOC_DATE", "JSON", "HTML", "Markdown", "PDF", "CSV", "csv", "UTF", "BOM", "Excel", "WPS",
-    "Debian", "fonts", "noto", "cjk", "authority", "QP", "A", "x", "xxx",
+    "Debian", "fonts", "noto", "cjk", "authority", "QP", "A", "x", "xxx", "procedure",
 }
 
 

@@ -24,7 +24,7 @@ def init(tmp_path: Path, *extra: str) -> tuple[ManualRepo, str]:
     result = repo.runner.invoke(
         cli,
         ["init", str(root), "--org", "测试市测试局", "--name", "王局长",
-         "--email", "wang@example.gov.cn", "--date", "2024-01-05", *extra],
+         "--email", "wang@example.gov.cn", "--effective-date", "2024-01-05", *extra],
         env=repo.env("李文管", "2024-01-05"))  # the document controller sets it up
     if result.exit_code == 0:
         return repo, result.output
@@ -83,7 +83,7 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
 
 def test_new_writes_a_procedure_with_its_sections(started: ManualRepo) -> None:
     result = started.qmsdoc("new", "程序文件", "--number", "qp-01", "--title", "文件控制程序",
-                            "--department", "办公室", "--date", "2024-01-08")
+                            "--department", "办公室", "--effective-date", "2024-01-08")
     assert result.exit_code == 0, result.output
     assert "已新建 procedures/qp-01.md" in result.output
     text = started.read("procedures/qp-01.md")
@@ -121,7 +121,7 @@ def test_a_new_department_grows_its_manual_and_publishes(started: ManualRepo) ->
     repo.write("people.yml", yaml.safe_dump(people, allow_unicode=True, sort_keys=False))
     for new in (("岗位职责", "--number", "JR-03", "--title", "管理者代表岗位职责"),
                 ("procedure", "--number", "QP-01", "--title", "文件控制程序")):
-        assert repo.qmsdoc("new", *new, "--date", "2024-01-20").exit_code == 0
+        assert repo.qmsdoc("new", *new, "--effective-date", "2024-01-20").exit_code == 0
     repo.edit("responsibilities/jr-03.md", "role: （岗位名称）\n  authority: {}",
               "role: 管理者代表\n  authority:\n    review: [quality_manual, procedure, "
               "job_responsibility]")
