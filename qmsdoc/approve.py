@@ -18,6 +18,7 @@ import git
 from .approvals import Evidence
 from .commit_dates import SKEW
 from .errors import QmsdocError
+from .findings import Finding
 from .frontmatter import normalise, parse
 from .gate import GateResult
 from .history import APPROVED_BY, REVIEWED_BY, Commit, GitRepository
@@ -129,8 +130,7 @@ def _refuse_unless_approvable(gate: GateResult, number: str, meaning: Right, per
     if status.uncommitted:
         raise ApprovalRefused(f"{document.label} 有未提交的修改。审批的是 git 中的内容："
                               "请编制人先提交修改")
-    blocking = [f for f in gate.errors
-                if f.path == document.path and not f.rule.startswith("approval.")]
+    blocking = [f for f in gate.errors if _own_problem(f, document)]
     if blocking:
         listed = "\n".join(f.format() for f in blocking)
         raise ApprovalRefused(f"{document.label} 还有错误，改正后才能{action}：\n{listed}")
@@ -166,6 +166,22 @@ def _refuse_unless_approvable(gate: GateResult, number: str, meaning: Right, per
                                   f"{document.number}")
     assert verdict.role is not None
     return document, verdict.role
+
+
+# Findings reported on a document that are about the whole system, not the document:
+# a manual is built up step by step, so they never block approving it.
+_ABOUT_THE_SYSTEM = frozenset({"coverage.clause-not-addressed", "record.not-produced"})
+
+
+def _own_problem(finding: Finding, document: Document) -> bool:
+    """An error in the document itself, which must be put right before approving it.
+
+    Findings about other documents never block. Approval findings are left out
+    too: approving is what settles them, and the approval is judged on its own.
+    """
+    return (finding.path == document.path and finding.document in (None, document.number)
+            and not finding.rule.startswith("approval.")
+            and finding.rule not in _ABOUT_THE_SYSTEM)
 
 
 def record_approval(text: str, record: dict[str, str], fingerprint: str,

@@ -52,6 +52,7 @@ _SETTINGS: dict[str, tuple[dict[str, Any], str]] = {
                       "旧版受控本应在新版生效后几天内收回，例如 7"),
     "history_backfilled_until": ({"type": "string", "pattern": "^[0-9a-f]{7,40}$"},
                                  "一个提交号（7 至 40 位十六进制），例如 5ade8e91"),
+    "setting_up": (_BOOLEAN, "true 或 false（体系建立期间，条款覆盖缺口只作警告）"),
 }
 _PATHS = {"document_folders": "procedures", "pages_folder": "docs", "people": "people.yml",
           "copies": "copies.yml"}
@@ -81,6 +82,8 @@ class Settings:
     """Days after a new revision takes effect within which old copies must be recalled."""
     history_backfilled_until: str | None = None
     """The last commit of history entered afterwards (补录): taken at its recorded dates."""
+    setting_up: bool = False
+    """The system is being set up (体系建立期间): clause coverage gaps are warnings."""
 
 
 def load_settings(root: Path) -> Settings:
@@ -130,6 +133,7 @@ def parse_settings(root: Path, text: str) -> Settings:
         copies_file=data.get("copies", "copies.yml"),
         recall_within=int(data.get("recall_within", "7")),
         history_backfilled_until=data.get("history_backfilled_until"),
+        setting_up=_BOOLEANS[data.get("setting_up", "false")],
     )
 
 

@@ -181,7 +181,8 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
     findings += _unapproved_authority(timeline, statuses, settings)
     clauses = load_catalogue()
     findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
-                                        loaded.unreadable_numbers))
+                                        loaded.unreadable_numbers,
+                                        _setting_up(settings, statuses)))
     findings += published_content_findings(statuses.values())
     pages = read_site_pages(settings, repository, pages_git.result(), manual,
                             loaded.unreadable_numbers, clauses, strict)
@@ -310,6 +311,13 @@ def _repository_findings(repository: GitRepository, manual: Manual, tracked: set
         yield Finding("history.uncommitted", Severity.ERROR, path, None,
                       "有未提交的修改；发布分支上的受控文件必须与 git 中的版本一致",
                       "提交或撤销这些修改（git status 可查看）")
+
+
+def _setting_up(settings: Settings, statuses: dict[str, DocumentStatus]) -> bool:
+    """The system is being set up: declared so, or no quality manual was ever approved."""
+    return settings.setting_up or not any(
+        s.latest is not None for s in statuses.values()
+        if s.working.type is DocType.QUALITY_MANUAL)
 
 
 def _in_force(statuses: dict[str, DocumentStatus]) -> frozenset[str]:

@@ -336,6 +336,7 @@ def _settings(working: Settings, approved: str | None) -> Settings:
         working, require_signatures=working.require_signatures or before.require_signatures,
         require_review=working.require_review or before.require_review,
         recall_within=min(working.recall_within, before.recall_within),
+        setting_up=working.setting_up and before.setting_up,
         copies_file=before.copies_file, history_backfilled_until=before.history_backfilled_until)
 
 

@@ -46,9 +46,9 @@ RULES: dict[str, str] = {
     "role.no-responsibility": "文件中提到的每个岗位都要有岗位职责文件。",
     "role.duplicate-responsibility": "一个岗位只能有一份岗位职责文件。",
     "clause.unknown": "条款号必须是 GB/T 19001-2016（ISO 9001:2015）中存在的条款。",
-    "coverage.no-quality-manual": "必须有一份现行有效的质量手册。",
+    "coverage.no-quality-manual": "必须有一份现行有效的质量手册（体系建立期间为警告）。",
     "coverage.clause-not-addressed": "第 4–10 章的每个要求条款都要由现行文件涉及，"
-                                     "或在质量手册中写明删减理由。",
+                                     "或在质量手册中写明删减理由（体系建立期间为警告）。",
     "coverage.excluded-but-addressed": "删减的条款不应同时被文件声称涉及。",
     # People and approvals
     "people.missing-register": "必须有人员名册（people.yml）。",

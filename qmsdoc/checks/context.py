@@ -16,6 +16,9 @@ class CheckContext:
     """Numbers of the documents in force: what an effective document may cite."""
     unreadable: frozenset[str] = frozenset()
     """Numbers of files whose metadata could not be read (already reported)."""
+    setting_up: bool = False
+    """The system is being set up (declared, or no quality manual approved yet): coverage
+    gaps are warnings, so a manual can be built up document by document."""
 
 
 def in_force_by_state(manual: Manual) -> frozenset[str]:

@@ -87,26 +87,28 @@ def requirements_covered(context: CheckContext) -> Iterator[Finding]:
     Bad: no document in force lists 9.2 (内部审核) and the manual does not exclude it.
     Good: QP-05 lists ``clauses: ["9.2"]``.
     Not judged while a document's metadata cannot be read: it may address the clause.
+    While the system is being set up (``setting_up: true``, or before the quality
+    manual is first approved) gaps are warnings: a manual is built up step by step.
     """
     if context.unreadable:
         return
+    severity = Severity.WARNING if context.setting_up else Severity.ERROR
+    stage = ("（体系建立期间仅作警告：质量手册首次批准后即为错误，除非 qmsdoc.yml 设置"
+             " setting_up: true）" if context.setting_up else "")
     manuals = [d for d in context.manual.of_type(DocType.QUALITY_MANUAL)
                if d.number in context.in_force]
     if not manuals:
-        # A manual written but not yet approved: the system is being set up, not broken.
-        drafted = bool(context.manual.of_type(DocType.QUALITY_MANUAL))
-        yield Finding("coverage.no-quality-manual",
-                      Severity.WARNING if drafted else Severity.ERROR, "qmsdoc.yml", None,
-                      "没有现行有效的质量手册，无法确认条款覆盖与删减",
+        yield Finding("coverage.no-quality-manual", severity, "qmsdoc.yml", None,
+                      f"没有现行有效的质量手册，无法确认条款覆盖与删减{stage}",
                       "在 document_folders 中加入质量手册（type: quality_manual）并使之生效")
         return
     manual = manuals[0]
     coverage = coverage_of(context.manual, context.in_force)
     for number in _open_clauses(context.clauses, coverage, None):
         yield Finding(
-            "coverage.clause-not-addressed", Severity.ERROR, manual.path,
+            "coverage.clause-not-addressed", severity, manual.path,
             manual.line_of("clauses"),
-            f"条款 {context.clauses.heading(number)} 没有任何现行有效文件涉及，也没有删减说明",
+            f"条款 {context.clauses.heading(number)} 没有任何现行有效文件涉及，也没有删减说明{stage}",
             "在实施该条款的文件的 clauses 中列出它；如确实不适用，在质量手册的 exclusions "
             "中写明删减理由", manual.number)
 
