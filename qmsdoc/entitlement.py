@@ -58,8 +58,14 @@ class AuthorityTimeline:
                     if e.meaning is Right.APPROVE and e.snapshot.document is not None))
 
     def at(self, sequence: int) -> Authorities:
-        """The authorities stated by the approvals before this point of history."""
-        return self._after_first(bisect.bisect_left(self._sequences, sequence))
+        """The authorities stated by the approvals before this point of history.
+
+        Before the first approval of a job responsibility, the ones the first approval
+        approves (until then: as proposed), as for documents: otherwise the people
+        register of a new manual could never name anyone else.
+        """
+        count = bisect.bisect_left(self._sequences, sequence)
+        return self._after_first(count) if count else self._first_approved
 
     def for_evidence(self, evidence: Evidence) -> Authorities:
         """The authorities an approval or review is judged under."""

@@ -109,9 +109,9 @@ def test_new_refuses_in_chinese(started: ManualRepo, args: tuple[str, ...], mess
 
 def test_a_new_department_grows_its_manual_and_publishes(started: ManualRepo) -> None:
     repo = started
-    # The register of the first commit is the starting point of governance, and no change to
-    # it can be approved before a job responsibility is: the department names its first
-    # people before sharing the repository (here: amending the init commit).
+    # The document controller adds the first people; the director named in the first register
+    # approves that under the job responsibilities proposed (none is approved yet).
+    repo.git("checkout", "-q", "-b", "people", date="2024-01-06")
     people = yaml.safe_load(repo.read("people.yml"))
     people["people"] += [
         {"name": "陈代表", "emails": ["chen@example.gov.cn"], "department": "局领导",
@@ -119,6 +119,11 @@ def test_a_new_department_grows_its_manual_and_publishes(started: ManualRepo) ->
         {"name": "李文管", "emails": ["li@example.gov.cn"], "department": "办公室",
          "roles": [{"role": "文件管理员", "from": "2024-01-05"}]}]
     repo.write("people.yml", yaml.safe_dump(people, allow_unicode=True, sort_keys=False))
+    repo.commit("登记管理者代表和文件管理员", person="李文管", date="2024-01-06")
+    repo.git("checkout", "-q", "main", date="2024-01-06")
+    repo.git("merge", "-q", "--no-ff", "people", "-m",
+             "合并人员名册的修改\n\nApproved-by: 王局长 <wang@example.gov.cn>",
+             person="王局长", date="2024-01-07")
     for new in (("岗位职责", "--number", "JR-03", "--title", "管理者代表岗位职责"),
                 ("procedure", "--number", "QP-01", "--title", "文件控制程序")):
         assert repo.qmsdoc("new", *new, "--effective-date", "2024-01-20").exit_code == 0
@@ -129,8 +134,6 @@ def test_a_new_department_grows_its_manual_and_publishes(started: ManualRepo) ->
     for jr in ("jr-01", "jr-02"):  # the writer sets the date of effect before approval
         repo.edit(f"responsibilities/{jr}.md", "effective_date: 2024-01-05",
                   "effective_date: 2024-01-20")
-    repo.git("add", "people.yml", date="2024-01-05")
-    repo.git("commit", "-q", "--amend", "--no-edit", date="2024-01-05")
     repo.commit("起草岗位职责和文件控制程序", person="李文管", date="2024-01-10")
     repo.approve_all(["JR-01", "JR-02", "JR-03"], date="2024-01-20")
     repo.approve_all(["QP-01"], date="2024-01-20")
