@@ -37,7 +37,8 @@ MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.M)
 MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)([^)]*)\)")
 # What mammoth says, in words a document controller understands.
 MAMMOTH_MESSAGES = [
-    (re.compile(r"Unrecognised paragraph style: '?(.+?)'? \(Style ID"), "段落样式“{0}”无法对应，按普通段落导入"),
+    (re.compile(r"Unrecognised paragraph style: '?(.+?)'? \(Style ID"),
+     "段落样式“{0}”无法对应，按普通段落导入"),
     (re.compile(r"Unrecognised run style: '?(.+?)'? \(Style ID"), "文字样式“{0}”无法对应，按普通文字导入"),
     (re.compile(r"Image of type (\S+) is unlikely"), "图片格式 {0} 在网页中通常无法显示：另存为 PNG 后替换"),
     (re.compile(r"unrecognised element was ignored: (\S+)"), "Word 元素 {0} 无法识别，已略去"),
