@@ -578,4 +578,34 @@ def new_command(root: Path | None, type_name: str, number: str, title: str,
     click.echo(f"已新建 {path.relative_to(settings.root).as_posix()}：填写正文后提交，再送审核、批准。")
 
 
+@cli.command(name="import")
+@root_option
+@click.argument("files", metavar="文件...", nargs=-1, required=True,
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--type", "type_name", metavar="类型",
+              help="文件类型，写中文名或英文键（默认：按编号判断，例如 QP- 为程序文件）")
+@click.option("--number", type=NUMBER, help="文件编号（默认：取自表头或第一个标题；只导入一个文件时可用）")
+@click.option("--department", metavar="部门", help="归口部门（默认：办公室）")
+@effective_date_option
+def import_command(root: Path | None, files: tuple[Path, ...], type_name: str | None,
+                   number: str | None, department: str | None, today: datetime.date | None) -> None:
+    """导入已有的 Word（.docx）或 Markdown 文件，成为审批中的文件，并报告未能导入的内容。"""
+    from .importer import import_files
+
+    settings = load_settings(_root(root))
+    for done in import_files(settings, list(files), type_name, number, department,
+                             today or datetime.date.today()):
+        where = done.path.relative_to(settings.root).as_posix()
+        click.echo(f"已导入 {done.source} → {where}（{done.number} {done.title}，审批中）")
+        if done.images:
+            click.echo(f"  图片 {len(done.images)} 张，放在 {where.removesuffix('.md')}/")
+        if done.lost:
+            click.echo("  未能导入的内容：")
+            for text in done.lost:
+                click.echo(f"  - {text}")
+        else:
+            click.echo("  没有发现未能导入的内容。")
+    click.echo("请核对正文和元数据（适用条款、记录、岗位等）后提交，再送审核、批准。")
+
+
 main = cli

@@ -74,6 +74,7 @@ class NewDocument:
     department: str
     today: datetime.date
     extra: dict[str, Any] | None = None  # type-specific metadata (role, authority, ...)
+    body: str | None = None  # the text of an imported document instead of the skeleton
 
 
 def document_text(new: NewDocument) -> str:
@@ -86,8 +87,8 @@ def document_text(new: NewDocument) -> str:
         **LISTS.get(new.doc_type, {}), "change_summary": "首次发布",
         **TYPE_FIELDS.get(new.doc_type, {}), **(new.extra or {})}
     dumped = yaml.safe_dump({"qms": meta}, allow_unicode=True, sort_keys=False, width=200)
-    body = "\n\n".join(f"## {heading}\n\n{TODO}" for heading in SECTIONS[new.doc_type])
-    return f"---\n{dumped}---\n\n{body}\n"
+    body = new.body or "\n\n".join(f"## {heading}\n\n{TODO}" for heading in SECTIONS[new.doc_type])
+    return f"---\n{dumped}---\n\n{body.strip()}\n"
 
 
 def parse_type(name: str) -> DocType:
@@ -104,11 +105,21 @@ def new_document(settings: Settings, type_name: str, number: str, title: str,
     """Write a new document in review into the folder of its type; return its path."""
     doc_type = parse_type(type_name)
     number = number.strip().upper()
+    if not title.strip():
+        raise QmsdocError("--title 不能为空：写文件名称，例如 文件控制程序")
+    path = document_path(settings, doc_type, number)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document_text(NewDocument(doc_type, number, title.strip(),
+                                              (department or "办公室").strip(), today)),
+                    encoding="utf-8")
+    return path
+
+
+def document_path(settings: Settings, doc_type: DocType, number: str) -> Path:
+    """Where a new document numbered ``number`` goes; refuses a wrong or used number."""
     if not doc_type.number_re.match(number):
         raise QmsdocError(f"编号 {number} 不符合{doc_type.label}的编号规则：应写作 {doc_type.example}"
                           " 这样的形式")
-    if not title.strip():
-        raise QmsdocError("--title 不能为空：写文件名称，例如 文件控制程序")
     loaded = load_manual(settings)
     taken = loaded.manual.get(number)
     if taken is not None or number in loaded.unreadable_numbers:
@@ -119,10 +130,6 @@ def new_document(settings: Settings, type_name: str, number: str, title: str,
     if path.exists():
         raise QmsdocError(f"{path.relative_to(settings.root).as_posix()} 已存在：换一个编号，"
                           "或先处理这个文件")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(document_text(NewDocument(doc_type, number, title.strip(),
-                                              (department or "办公室").strip(), today)),
-                    encoding="utf-8")
     return path
 
 

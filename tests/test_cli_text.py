@@ -25,6 +25,7 @@ ALLOWED_WORDS = {
     "publish", "recall", "review", "rules", "status", "verify", "git", "HEAD", "site", "yml",
     "QMSDOC_DATE", "JSON", "HTML", "Markdown", "PDF", "CSV", "csv", "UTF", "BOM", "Excel", "WPS",
     "Debian", "fonts", "noto", "cjk", "authority", "QP", "A", "x", "xxx", "procedure",
+    "import", "Word", "docx",
 }
 
 
