@@ -38,10 +38,12 @@ from .render import (
     relative_link,
 )
 from .revision_history import COMING, HistoryRow, history_rows
+from .wayfinding import duties_html
 
 CARD_MARKER = "<!-- qmsdoc:card -->"
 HISTORY_MARKER = "<!-- qmsdoc:history -->"
 NOTICE_MARKER = "<!-- qmsdoc:notice -->"
+DUTIES_MARKER = "<!-- qmsdoc:duties -->"
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,10 @@ class SitePlan:
                       for revision in status.coming]
             if status.pending:
                 parts.append(in_review_note(status))
-        parts += [markdown.strip("\n") + "\n", "## 修订记录\n", HISTORY_MARKER + "\n"]
+        parts.append(markdown.strip("\n") + "\n")
+        if document.type is DocType.JOB_RESPONSIBILITY and document.role:
+            parts += ["## 执行的文件和保管的记录\n", DUTIES_MARKER + "\n"]
+        parts += ["## 修订记录\n", HISTORY_MARKER + "\n"]
         return "\n".join(parts)
 
     def revision_uri(self, revision: Revision) -> str | None:
@@ -315,6 +320,9 @@ class SitePlan:
 
         if ended is not None:
             html = html.replace(NOTICE_MARKER, obsolete_notice(self, ended, link_to), 1)
+        role = self._document_of(page).role
+        if role and DUTIES_MARKER in html:
+            html = html.replace(DUTIES_MARKER, duties_html(self, role, link_to), 1)
         return html.replace(CARD_MARKER, card, 1).replace(
             HISTORY_MARKER, history_table(rows, links), 1)
 
