@@ -83,11 +83,14 @@ class RecentRevision:
     change_summary: str
     page_uri: str | None  # the page to read it on
     coming: bool
+    withdrawn: bool
     key: str  # stable identity of the approved text, for the feed
 
     @property
     def heading(self) -> str:
-        return f"{self.number} {self.title} {self.version}"
+        if self.withdrawn:
+            return f"{self.number} {self.title}（{self.effective_from} 起作废）"
+        return f"{self.number} {self.title} {self.version}（{self.effective_from} 起生效）"
 
 
 def recent_revisions(plan: SitePlan, days: int = RECENT_DAYS) -> list[RecentRevision]:
@@ -109,7 +112,7 @@ def recent_revisions(plan: SitePlan, days: int = RECENT_DAYS) -> list[RecentRevi
                 revision.effective_from, revision.date,
                 document.change_summary if document else snapshot.change_summary,
                 plan.revision_uri(revision) if coming else plan.home_uri(number),
-                coming, f"{number}\0{snapshot.version}\0{revision.blob}"))
+                coming, snapshot.withdrawn, f"{number}\0{snapshot.version}\0{revision.blob}"))
     return sorted(recent, key=lambda r: (r.effective_from, r.approved_on, r.number), reverse=True)
 
 
@@ -148,13 +151,13 @@ def atom_feed(plan: SitePlan, days: int = RECENT_DAYS) -> str:
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=_page_url(RECENT_URI))
     for revision in entries:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        _text(entry, "title", f"{revision.heading}（{revision.effective_from} 起生效）")
+        _text(entry, "title", revision.heading)
         _text(entry, "id", _urn(revision.key))
         _text(entry, "updated", _timestamp(revision.effective_from))
         if revision.page_uri:
             ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate",
                           href=_page_url(revision.page_uri))
-        _text(entry, "summary", f"{revision.approved_on} 批准，{revision.effective_from} 起生效。"
+        _text(entry, "summary", f"{revision.approved_on} 批准。"
                                 f"修订说明：{revision.change_summary or '—'}")
     ET.indent(feed)
     return ET.tostring(feed, encoding="unicode", xml_declaration=True) + "\n"
