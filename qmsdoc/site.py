@@ -110,10 +110,11 @@ class SitePlan:
         self._pages_by_uri = {page.src_uri: page for page in (
             *self.documents.values(), *self.revisions, *self.obsolete.values())}
         self.site_files = {} if preview else self._committed_site_files()
-        self._registers = {uri: render for uri, _, render in registers.pages()}
-        self._register_titles = {uri: title for uri, title, _ in registers.pages()}
+        generated = [*registers.pages(), *registers.department_pages(self)]
+        self._registers = {uri: render for uri, _, render in generated}
+        self._register_titles = {uri: title for uri, title, _ in generated}
         self.generated = [SitePage(uri, title, registers.stub(title))
-                          for uri, title, _ in registers.pages()]
+                          for uri, title, _ in generated]
 
     def _withdrawn_last_texts(self) -> dict[str, Document]:
         """Each withdrawn document's last text, whose page keeps the document's address."""
@@ -354,5 +355,11 @@ class SitePlan:
                 if self.gate.statuses[page.number or ""].working.type is doc_type]
             if entries:
                 nav.append({doc_type.label: entries})
-        nav.append({"文件目录与矩阵": [{page.title: page.src_uri} for page in self.generated]})
+        departments = f"{registers.DEPARTMENTS_DIR}/"
+        nav.append({"文件目录与矩阵": [{page.title: page.src_uri} for page in self.generated
+                                 if not page.src_uri.startswith(departments)]})
+        by_department = [{page.title: page.src_uri} for page in self.generated
+                         if page.src_uri.startswith(departments)]
+        if by_department:
+            nav.append({"归口部门": by_department})
         return nav

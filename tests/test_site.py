@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -283,3 +284,22 @@ def test_the_atom_feed_has_the_newly_effective_revisions(built_in_august_2025: P
     hrefs = [link.get("href") or "" for link in feed.iter(f"{atom}link")]
     assert hrefs == ["registers/recent-revisions/", "procedures/qp-13/", "procedures/qp-05/"]
     assert all(resolves(site, "", href) for href in hrefs)
+
+
+def test_each_department_has_a_page_of_its_documents_in_force(
+        built_in_august_2025: Path) -> None:
+    from .test_archive import links, resolves
+
+    site = built_in_august_2025 / "site"
+    office = page_text(site, "departments/办公室")
+    assert "程序文件 ¶ 文件编号 文件名称 版本 生效日期 备注 QP-01 文件控制程序 A/0 2024-03-01" in office
+    assert "QP-05 内部审核程序 A/1 2025-06-01" in office
+    assert "QP-10" not in office and "QP-13" not in office  # another department's; withdrawn
+    licensing = page_text(site, "departments/行政审批科")
+    assert "QP-10 行政许可办理程序" in licensing and "QP-01 " not in licensing
+    page = (site / "departments/办公室/index.html").read_text(encoding="utf-8")
+    assert f'href="../{quote("行政审批科")}/"' in page  # in the navigation
+    article = re.search(r"<article.*?</article>", page, re.S)
+    assert article is not None
+    hrefs = links(article.group(0))
+    assert hrefs and all(resolves(site, "departments/办公室/", h) for h in hrefs if "#" not in h)
