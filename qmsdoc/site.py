@@ -239,7 +239,7 @@ class SitePlan:
         assert page.number is not None
         status = self.gate.statuses[page.number]
         document = self._document_of(page)
-        parts = [f"# {html.escape(document.title)}\n", CARD_MARKER + "\n"]
+        parts = [f"# {html.escape(document_title(document))}\n", CARD_MARKER + "\n"]
         if page.obsolete:
             return "\n".join([*parts, NOTICE_MARKER + "\n", "## 修订记录\n",
                               HISTORY_MARKER + "\n"])

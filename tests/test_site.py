@@ -303,3 +303,21 @@ def test_each_department_has_a_page_of_its_documents_in_force(
     assert article is not None
     hrefs = links(article.group(0))
     assert hrefs and all(resolves(site, "departments/办公室/", h) for h in hrefs if "#" not in h)
+
+
+def test_a_document_number_is_in_its_page_title_for_search(built_in_august_2025: Path) -> None:
+    """Material's search weighs the title 1000 times the text, and splits "QP-05" (and
+    "qp-05", lowercased) into "qp" and "05": the page whose title holds both comes first."""
+    site = built_in_august_2025 / "site"
+    assert page_text(site, "procedures/qp-05").startswith(" QP-05 内部审核程序 ¶ 文件编号 QP-05")
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    separator = re.compile(index["config"]["separator"])
+    assert index["config"]["fields"]["title"]["boost"] > index["config"]["fields"]["text"]["boost"]
+
+    def titled(query: str) -> list[str]:
+        terms = {t for t in separator.split(query.lower()) if t}
+        return [d["location"] for d in index["docs"] if "#" not in d["location"]
+                and terms <= {t.lower() for t in separator.split(d["title"])}]
+
+    assert titled("QP-05") == titled("qp-05") == ["procedures/qp-05/"]
+    assert titled("wi-10-01") == ["procedures/wi-10-01/"]
