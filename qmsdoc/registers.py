@@ -19,6 +19,7 @@ from .model import DocType, Document, Manual
 from .pending import InReview, ReviewDue, pending_work
 from .publication import DocumentStatus
 from .render import Href, clause_anchor
+from .wayfinding import FEED_FILE, RECENT_DAYS, RECENT_URI, recent_revisions, recent_rows
 
 if TYPE_CHECKING:
     from .site import SitePlan
@@ -28,6 +29,7 @@ COVERAGE_URI = "registers/clause-coverage.md"
 RESPONSIBILITY_URI = "registers/responsibility-matrix.md"
 RECORDS_URI = "registers/records-register.md"
 PENDING_URI = "registers/pending-work.md"
+DEPARTMENTS_DIR = "departments"
 COPIES_URI = "registers/controlled-copies.md"
 # Printed across the sheet: a column per role, or six columns and more with long remarks. The other
 # registers have four or five short columns and fit an upright A4 page.
@@ -48,6 +50,16 @@ def pages() -> Iterator[tuple[str, str, Render]]:
     yield RECORDS_URI, "记录清单", records_register
     yield PENDING_URI, "待办事项", pending_work_page
     yield COPIES_URI, "受控文件发放回收登记", controlled_copies_page
+    yield RECENT_URI, "最近修订", recent_revisions_page
+
+
+def department_pages(plan: SitePlan) -> list[tuple[str, str, Render]]:
+    """(src_uri, title, render) of a page per department (归口部门) with documents in force."""
+    def render(department: str) -> Render:
+        return lambda plan, href: department_page(plan, href, department)
+
+    names = sorted({d.department for d in _in_force(plan)})
+    return [(f"{DEPARTMENTS_DIR}/{name.replace('/', '-')}.md", name, render(name)) for name in names]
 
 
 def _in_force(plan: SitePlan, *types: DocType) -> list[Document]:
@@ -278,3 +290,32 @@ def controlled_copies_page(plan: SitePlan, href: Href) -> str:
         parts.append(f"## {title}\n")
         parts += [f"共 {len(table)} 份。\n", _table(header, table)] if table else ["无。\n"]
     return _page("受控文件发放回收登记", *parts, note=COPIES_NOTE)
+
+
+def recent_revisions_page(plan: SitePlan, href: Href) -> str:
+    """最近修订: revisions approved to take effect, then those in effect lately, newest first."""
+    revisions = recent_revisions(plan)
+    header = ["文件编号", "文件名称", "版本", "生效日期", "批准日期", "修订说明"]
+    parts = [f"截至 {plan.gate.day}：已批准待生效的修订，和最近 {RECENT_DAYS} 天内生效的修订，"
+             f'新的在前。也可以用阅读器订阅<a href="{html.escape(href(FEED_FILE))}">新生效修订的'
+             "订阅源（Atom）</a>。\n"]
+    for title, rows in (("已批准待生效", [r for r in revisions if r.coming]),
+                        (f"最近 {RECENT_DAYS} 天内生效", [r for r in revisions if not r.coming])):
+        parts.append(f"## {title}\n")
+        parts += [f"共 {len(rows)} 项。\n", _table(header, recent_rows(plan, href, rows))] \
+            if rows else ["无。\n"]
+    return _page("最近修订", *parts)
+
+
+def department_page(plan: SitePlan, href: Href, department: str) -> str:
+    """A department's page: the documents in force it is responsible for (归口), by type."""
+    parts = [f"{department}归口管理的现行有效文件。各岗位执行哪些文件，见各岗位职责页面。\n"]
+    for doc_type in DocType:
+        rows = [[_link(plan, href, d.number), *map(html.escape, (
+            d.title, str(d.version), _effective_from(plan.gate.statuses[d.number]).isoformat())),
+            _remarks(plan, href, plan.gate.statuses[d.number])]
+            for d in _in_force(plan, doc_type) if d.department == department]
+        if rows:
+            parts += [f"## {doc_type.label}\n",
+                      _table(["文件编号", "文件名称", "版本", "生效日期", "备注"], rows)]
+    return _page(department, *parts)

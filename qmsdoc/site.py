@@ -38,10 +38,12 @@ from .render import (
     relative_link,
 )
 from .revision_history import COMING, HistoryRow, history_rows
+from .wayfinding import duties_html
 
 CARD_MARKER = "<!-- qmsdoc:card -->"
 HISTORY_MARKER = "<!-- qmsdoc:history -->"
 NOTICE_MARKER = "<!-- qmsdoc:notice -->"
+DUTIES_MARKER = "<!-- qmsdoc:duties -->"
 
 
 @dataclass(frozen=True)
@@ -108,10 +110,11 @@ class SitePlan:
         self._pages_by_uri = {page.src_uri: page for page in (
             *self.documents.values(), *self.revisions, *self.obsolete.values())}
         self.site_files = {} if preview else self._committed_site_files()
-        self._registers = {uri: render for uri, _, render in registers.pages()}
-        self._register_titles = {uri: title for uri, title, _ in registers.pages()}
+        generated = [*registers.pages(), *registers.department_pages(self)]
+        self._registers = {uri: render for uri, _, render in generated}
+        self._register_titles = {uri: title for uri, title, _ in generated}
         self.generated = [SitePage(uri, title, registers.stub(title))
-                          for uri, title, _ in registers.pages()]
+                          for uri, title, _ in generated]
 
     def _withdrawn_last_texts(self) -> dict[str, Document]:
         """Each withdrawn document's last text, whose page keeps the document's address."""
@@ -236,7 +239,7 @@ class SitePlan:
         assert page.number is not None
         status = self.gate.statuses[page.number]
         document = self._document_of(page)
-        parts = [f"# {html.escape(document.title)}\n", CARD_MARKER + "\n"]
+        parts = [f"# {html.escape(document_title(document))}\n", CARD_MARKER + "\n"]
         if page.obsolete:
             return "\n".join([*parts, NOTICE_MARKER + "\n", "## 修订记录\n",
                               HISTORY_MARKER + "\n"])
@@ -252,7 +255,10 @@ class SitePlan:
                       for revision in status.coming]
             if status.pending:
                 parts.append(in_review_note(status))
-        parts += [markdown.strip("\n") + "\n", "## 修订记录\n", HISTORY_MARKER + "\n"]
+        parts.append(markdown.strip("\n") + "\n")
+        if document.type is DocType.JOB_RESPONSIBILITY and document.role:
+            parts += ["## 执行的文件和保管的记录\n", DUTIES_MARKER + "\n"]
+        parts += ["## 修订记录\n", HISTORY_MARKER + "\n"]
         return "\n".join(parts)
 
     def revision_uri(self, revision: Revision) -> str | None:
@@ -315,6 +321,9 @@ class SitePlan:
 
         if ended is not None:
             html = html.replace(NOTICE_MARKER, obsolete_notice(self, ended, link_to), 1)
+        role = self._document_of(page).role
+        if role and DUTIES_MARKER in html:
+            html = html.replace(DUTIES_MARKER, duties_html(self, role, link_to), 1)
         return html.replace(CARD_MARKER, card, 1).replace(
             HISTORY_MARKER, history_table(rows, links), 1)
 
@@ -346,5 +355,11 @@ class SitePlan:
                 if self.gate.statuses[page.number or ""].working.type is doc_type]
             if entries:
                 nav.append({doc_type.label: entries})
-        nav.append({"文件目录与矩阵": [{page.title: page.src_uri} for page in self.generated]})
+        departments = f"{registers.DEPARTMENTS_DIR}/"
+        nav.append({"文件目录与矩阵": [{page.title: page.src_uri} for page in self.generated
+                                 if not page.src_uri.startswith(departments)]})
+        by_department = [{page.title: page.src_uri} for page in self.generated
+                         if page.src_uri.startswith(departments)]
+        if by_department:
+            nav.append({"归口部门": by_department})
         return nav

@@ -28,6 +28,7 @@ from .governance import SITE_CONFIG, site_settings
 from .historical import mark_site, view_notice
 from .manifest import write_manifest
 from .site import SitePlan
+from .wayfinding import write_feed
 
 log = logging.getLogger("mkdocs.plugins.qmsdoc")
 
@@ -85,6 +86,7 @@ def finish_site(site_dir: Path, plan: SitePlan, written: Mapping[str, str]) -> N
     """The last step of a build, once every page is written: mark a site built for another
     day than today on every page, then write the manifest of the pages as they are."""
     try:
+        write_feed(site_dir, plan)
         mark_site(site_dir, view_notice(plan.gate.day, plan.gate.built_on))
         write_manifest(site_dir, plan, written)
     except OSError as error:

@@ -125,7 +125,7 @@ def test_titles_are_text_not_markup(site_repo: ManualRepo) -> None:
     plan = SitePlan(gate, "docs")
     page = plan.documents["QP-01"]
     object.__setattr__(gate.statuses["QP-01"].published_document, "title", "<script>x()</script>")
-    assert "# &lt;script&gt;x()&lt;/script&gt;" in plan.decorate_markdown(page, "正文")
+    assert "# QP-01 &lt;script&gt;x()&lt;/script&gt;" in plan.decorate_markdown(page, "正文")
     nav = str(plan.nav(["index.md"]))
     assert "<script>" not in nav
 

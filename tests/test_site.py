@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -205,3 +206,118 @@ def test_every_approved_text_of_the_sample_is_in_the_archive(built_sample: Path)
         texts = [r for r in status.approvals.revisions if not r.snapshot.withdrawn]
         assert len(history) >= len(texts), uri
         assert all(resolves(site, uri, href) for href in history), uri
+
+
+@pytest.fixture(scope="module")
+def built_in_august_2025(sample_clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's site as published on 2025-08-28: QP-13 withdrawn three days before,
+    QP-11 A/1 approved to take effect on 2025-09-01, QP-05 A/1 in force since 2025-06-01."""
+    root = tmp_path_factory.mktemp("built-2025") / "sample"
+    shutil.copytree(sample_clone, root)
+    result = mkdocs_build(root, QMSDOC_DATE="2025-08-28")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_a_job_responsibility_lists_the_documents_its_role_follows_and_its_records(
+        built_in_august_2025: Path) -> None:
+    from .test_archive import links, resolves
+
+    site = built_in_august_2025 / "site"
+    text = page_text(site, "responsibilities/jr-03")
+    assert ("执行的文件和保管的记录 ¶ 本岗位（文件管理员）执行的现行文件： "
+            "QM-01 质量手册 （质量手册，A/1） QP-01 文件控制程序 （程序文件，A/0） "
+            "QP-02 记录控制程序 （程序文件，A/0） QP-03 风险和机遇应对程序 （程序文件，A/0） "
+            "QP-06 管理评审程序 （程序文件，A/0） "
+            "本岗位按上述文件填写、保存的记录： "
+            "QR-01-01 受控文件纸质副本发放回收登记表 （保管部门：办公室，保管期限：10年） ") in text
+    assert text.index("5 工作关系") < text.index("执行的文件和保管的记录") < text.index("修订记录")
+    # 内审员 follows QP-05, whose records (the audit plan, report, ...) the role keeps.
+    auditor = page_text(site, "responsibilities/jr-04")
+    assert "本岗位（内审员）执行的现行文件：" in auditor
+    assert "QP-05 内部审核程序 （程序文件，A/1）" in auditor
+    assert "QR-05-01" in auditor and "QP-01 文件控制程序" not in auditor
+    page = (site / "responsibilities/jr-03/index.html").read_text(encoding="utf-8")
+    duties = links(page, "qms-duties")
+    assert len(duties) == 5 + text.count("保管部门：")
+    assert all(resolves(site, "responsibilities/jr-03/", href) for href in duties)
+    assert "qms-duties" not in (site / "procedures/qp-05/index.html").read_text(encoding="utf-8")
+
+
+def test_recent_revisions_page_lists_what_took_effect_lately_and_what_is_coming(
+        built_in_august_2025: Path) -> None:
+    from .test_archive import links, resolves
+
+    site = built_in_august_2025 / "site"
+    text = page_text(site, "registers/recent-revisions")
+    coming = text.index("已批准待生效 ¶ 共 1 项。")
+    recent = text.index("最近 90 天内生效 ¶ 共 2 项。")
+    assert coming < text.index("QP-11 投诉举报处理程序 A/1 2025-09-01 2025-08-25 并入") < recent
+    assert recent < text.index("QP-13 信访事项处理程序 作废 2025-08-25 2025-08-25") < text.index(
+        "QP-05 内部审核程序 A/1 2025-06-01 2025-05-26 增加内审员独立性要求和远程审核方式")
+    assert "QP-01" not in text  # in force since 2024
+    page = (site / "registers/recent-revisions/index.html").read_text(encoding="utf-8")
+    hrefs = links(page)
+    assert "../../feed.xml" in hrefs
+    assert "../../archive/QP-11/A-1/" in hrefs  # the revision to come, readable before it applies
+    assert all(resolves(site, "registers/recent-revisions/", unquote(href)) for href in hrefs
+               if not href.startswith(("http", "#")))
+
+
+def test_the_atom_feed_has_the_newly_effective_revisions(built_in_august_2025: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from .test_archive import resolves
+
+    site = built_in_august_2025 / "site"
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.parse(site / "feed.xml").getroot()
+    assert feed.tag == f"{atom}feed"
+    entries = feed.findall(f"{atom}entry")
+    assert [e.findtext(f"{atom}title") for e in entries] == [
+        "QP-13 信访事项处理程序（2025-08-25 起作废）",
+        "QP-05 内部审核程序 A/1（2025-06-01 起生效）"]
+    assert entries[1].findtext(f"{atom}updated") == "2025-06-01T00:00:00+08:00"
+    assert "增加内审员独立性要求" in (entries[1].findtext(f"{atom}summary") or "")
+    ids = {e.findtext(f"{atom}id") for e in entries}
+    assert len(ids) == 2 and all(i and i.startswith("urn:uuid:") for i in ids)
+    hrefs = [link.get("href") or "" for link in feed.iter(f"{atom}link")]
+    assert hrefs == ["registers/recent-revisions/", "procedures/qp-13/", "procedures/qp-05/"]
+    assert all(resolves(site, "", href) for href in hrefs)
+
+
+def test_each_department_has_a_page_of_its_documents_in_force(
+        built_in_august_2025: Path) -> None:
+    from .test_archive import links, resolves
+
+    site = built_in_august_2025 / "site"
+    office = page_text(site, "departments/办公室")
+    assert "程序文件 ¶ 文件编号 文件名称 版本 生效日期 备注 QP-01 文件控制程序 A/0 2024-03-01" in office
+    assert "QP-05 内部审核程序 A/1 2025-06-01" in office
+    assert "QP-10" not in office and "QP-13" not in office  # another department's; withdrawn
+    licensing = page_text(site, "departments/行政审批科")
+    assert "QP-10 行政许可办理程序" in licensing and "QP-01 " not in licensing
+    page = (site / "departments/办公室/index.html").read_text(encoding="utf-8")
+    assert f'href="../{quote("行政审批科")}/"' in page  # in the navigation
+    article = re.search(r"<article.*?</article>", page, re.S)
+    assert article is not None
+    hrefs = links(article.group(0))
+    assert hrefs and all(resolves(site, "departments/办公室/", h) for h in hrefs if "#" not in h)
+
+
+def test_a_document_number_is_in_its_page_title_for_search(built_in_august_2025: Path) -> None:
+    """Material's search weighs the title 1000 times the text, and splits "QP-05" (and
+    "qp-05", lowercased) into "qp" and "05": the page whose title holds both comes first."""
+    site = built_in_august_2025 / "site"
+    assert page_text(site, "procedures/qp-05").startswith(" QP-05 内部审核程序 ¶ 文件编号 QP-05")
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    separator = re.compile(index["config"]["separator"])
+    assert index["config"]["fields"]["title"]["boost"] > index["config"]["fields"]["text"]["boost"]
+
+    def titled(query: str) -> list[str]:
+        terms = {t for t in separator.split(query.lower()) if t}
+        return [d["location"] for d in index["docs"] if "#" not in d["location"]
+                and terms <= {t.lower() for t in separator.split(d["title"])}]
+
+    assert titled("QP-05") == titled("qp-05") == ["procedures/qp-05/"]
+    assert titled("wi-10-01") == ["procedures/wi-10-01/"]
