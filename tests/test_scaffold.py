@@ -57,9 +57,9 @@ def test_init_writes_a_committed_manual_in_review(started: ManualRepo) -> None:
     jr02 = load_yaml(started.read("responsibilities/jr-02.md").split("---")[1]).data["qms"]
     assert (jr02["role"], jr02["state"], jr02["authority"]["issue"][0]) == (
         "文件管理员", "in_review", "quality_manual")
-    # The hook shipped with the package is the project's own.
-    assert started.read("hooks/qmsdoc_mkdocs.py") == (
-        PROJECT / "hooks/qmsdoc_mkdocs.py").read_text("utf-8")
+    # The hook and the style sheet shipped with the package are the project's own.
+    for shipped in ("hooks/qmsdoc_mkdocs.py", "docs/stylesheets/qmsdoc.css"):
+        assert started.read(shipped) == (PROJECT / shipped).read_text("utf-8"), shipped
 
 
 def test_a_new_manual_passes_the_gate_and_builds_a_site(started: ManualRepo) -> None:
