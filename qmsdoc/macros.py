@@ -22,9 +22,12 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
-from .model import DocType
+from .findings import Finding, Severity
+from .model import DocType, Manual
 
 TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
+MACRO_RE = re.compile(r"""\{\{\s*(doc|clause)\(\s*(["'])([^"'\n]*)\2\s*\)\s*\}\}""")
+"""A citation as controlled documents write it: qmsdoc expands these itself."""
 MACRO_MODULE = "hooks/qmsdoc_macros"
 """Where mkdocs.yml must point the plugin's ``module_name``: the guard lives there."""
 
@@ -178,3 +181,30 @@ def page_problems(markdown: str, meta: Mapping[str, Any]) -> list[TemplateProble
     problems += [TemplateProblem(1, f"页首元数据 {key} 中出现了模板语法：元数据中不能调用宏")
                  for key, value in meta.items() if TEMPLATE_RE.search(repr(value))]
     return problems
+
+
+def page_findings(path: str, text: str, manual: Manual) -> Iterator[Finding]:
+    """What the gate says of a site page's macros: refused syntax, wrong arguments.
+
+    A ``doc()`` or ``clause()`` is written exactly as in a controlled document
+    (``{{ doc("QP-05") }}``): qmsdoc expands those itself, and checks them as citations.
+    """
+    calls, problems = parse_calls(text)
+    for problem in problems:
+        yield Finding("template.forbidden", Severity.ERROR, path, problem.line, problem.message,
+                      f"网站页面只能这样调用宏：{examples()}；其他花括号写法请删除或改写")
+    departments = {d.department for d in manual}
+    roles = {r for d in manual for r in d.roles}
+    lines = text.split("\n")
+    for call in calls:
+        if call.name in ("doc", "clause"):
+            line = lines[call.line - 1] if call.line <= len(lines) else ""
+            if sum(c.name in ("doc", "clause") and c.line == call.line for c in calls) > len(
+                    MACRO_RE.findall(line)):
+                yield Finding("template.forbidden", Severity.ERROR, path, call.line,
+                              f"宏 {call.name} 的写法与受控文件中的引用不同",
+                              f"写作 {MACROS[call.name].example}（一个带引号的参数，写在一行内）")
+            continue
+        for problem in argument_problems(call, departments, roles):
+            yield Finding("template.bad-argument", Severity.ERROR, path, call.line,
+                          f"宏 {call.name} 的参数有误：{problem}", f"写法如 {MACROS[call.name].example}")
