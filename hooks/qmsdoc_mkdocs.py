@@ -41,8 +41,8 @@ from qmsdoc.forked import ForkedJob  # noqa: E402
 from qmsdoc.macros import TEMPLATE_RE, settings_problems  # noqa: E402
 from qmsdoc.render import not_found_page  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
-from qmsdoc.site_macros import site_macros  # noqa: E402
 from qmsdoc.site_build import finish_site, prepared_gate, require_governed_settings  # noqa: E402
+from qmsdoc.site_macros import site_macros  # noqa: E402
 
 log = get_plugin_logger("qmsdoc")
 
