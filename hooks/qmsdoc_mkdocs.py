@@ -59,6 +59,7 @@ class _Build:
         self.finished = False  # every page written and no error (strict warnings count later)
         self.written: dict[str, str] = {}  # each page written: path in the site -> source path
         self.archive: ForkedJob | None = None  # the archive's pages, written beside MkDocs
+        self.macros = False  # mkdocs-macros is configured: site pages may call list macros
 
 
 _build = _Build("build")
@@ -100,20 +101,20 @@ def on_pre_build(config: MkDocsConfig) -> None:
     docs_dir = Path(config.docs_dir).resolve().relative_to(root.resolve()).as_posix()
     _build.plan = SitePlan(gate, docs_dir, preview=_build.command == "serve")
     gate.repository.forget_blobs()  # the plan holds the texts it publishes
-    _bind_macros(config, _build.plan)
+    _build.macros = _bind_macros(config, _build.plan)
 
 
-def _bind_macros(config: MkDocsConfig, plan: SitePlan) -> None:
+def _bind_macros(config: MkDocsConfig, plan: SitePlan) -> bool:
     """Give mkdocs-macros qmsdoc's macros, once its settings are known to be safe."""
     macros = config.plugins.get("macros")
     if macros is None:
-        raise PluginError("qmsdoc：mkdocs.yml 的 plugins 中没有 macros 插件：网站页面中的宏无法生成。"
-                          "请按 qmsdoc init 生成的 mkdocs.yml 加上 macros 插件的设置")
+        return False
     problems = settings_problems(macros.config)
     if problems:
         raise PluginError("qmsdoc：mkdocs.yml 中 macros 插件的设置会让页面运行代码，网站没有生成。"
                           f"请改为：{'；'.join(problems)}")
     macros.register_macros(site_macros(plan, lambda: _href(macros.page, _files())))
+    return True
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -157,6 +158,10 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if controlled is None:
         # A site page's other macros (lists of documents...) are mkdocs-macros' to render.
         page.meta["render_macros"] = bool(TEMPLATE_RE.search(markdown))
+        if page.meta["render_macros"] and not _build.macros:
+            raise PluginError(f"qmsdoc：{page.file.src_uri} 调用了文件清单等宏，但 mkdocs.yml 没有"
+                              "启用 macros 插件，网站没有生成。请按 qmsdoc init 生成的 mkdocs.yml "
+                              "加上 macros 插件的设置，或删去这些宏")
         return markdown
     if controlled.hidden:  # a revision not yet in force, a withdrawn document: not for search
         page.meta["search"] = {"exclude": True}
