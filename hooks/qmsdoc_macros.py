@@ -31,6 +31,6 @@ def on_pre_page_macros(env: Any) -> None:
 
 def _path(env: Any) -> str:
     """The page's file as the repository names it (a site page lives in the docs folder)."""
-    src_uri = env.page.file.src_uri
-    in_docs = os.path.relpath(os.path.join(env.conf["docs_dir"], src_uri), env.project_dir)
+    src_uri: str = env.page.file.src_uri
+    in_docs: str = os.path.relpath(os.path.join(env.conf["docs_dir"], src_uri), env.project_dir)
     return in_docs if os.path.exists(os.path.join(env.project_dir, in_docs)) else src_uri

@@ -159,9 +159,9 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         # A site page's other macros (lists of documents...) are mkdocs-macros' to render.
         page.meta["render_macros"] = bool(TEMPLATE_RE.search(markdown))
         if page.meta["render_macros"] and not _build.macros:
-            raise PluginError(f"qmsdoc：{plan.docs_dir / page.file.src_uri} 调用了文件清单等宏，但 mkdocs.yml 没有"
-                              "启用 macros 插件，网站没有生成。请按 qmsdoc init 生成的 mkdocs.yml "
-                              "加上 macros 插件的设置，或删去这些宏")
+            raise PluginError(f"qmsdoc：{plan.docs_dir / page.file.src_uri} 调用了文件清单等宏，"
+                              "但 mkdocs.yml 没有启用 macros 插件，网站没有生成。请按 qmsdoc init "
+                              "生成的 mkdocs.yml 加上 macros 插件的设置，或删去这些宏")
         return markdown
     if controlled.hidden:  # a revision not yet in force, a withdrawn document: not for search
         page.meta["search"] = {"exclude": True}
