@@ -205,6 +205,6 @@ def page_findings(path: str, text: str, manual: Manual) -> Iterator[Finding]:
                               f"宏 {call.name} 的写法与受控文件中的引用不同",
                               f"写作 {MACROS[call.name].example}（一个带引号的参数，写在一行内）")
             continue
-        for problem in argument_problems(call, departments, roles):
+        for wrong in argument_problems(call, departments, roles):
             yield Finding("template.bad-argument", Severity.ERROR, path, call.line,
-                          f"宏 {call.name} 的参数有误：{problem}", f"写法如 {MACROS[call.name].example}")
+                          f"宏 {call.name} 的参数有误：{wrong}", f"写法如 {MACROS[call.name].example}")
