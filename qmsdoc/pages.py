@@ -22,7 +22,8 @@ from .clauses import ClauseCatalogue
 from .config import Settings
 from .findings import Finding, Severity
 from .history import GitRepository
-from .loader import citations, not_utf8, template_findings
+from .loader import citations, not_utf8
+from .macros import page_findings
 from .model import Manual
 
 LINK_MODE = "120000"
@@ -85,7 +86,7 @@ def read_site_pages(settings: Settings, repository: GitRepository, in_git: Pages
         else:
             findings += find_active_content(path, text)
             if path.endswith(".md"):
-                findings += template_findings(path, text, 1)
+                findings += page_findings(path, text, manual)
                 findings += _citation_findings(path, text, manual, unreadable, catalogue)
     on_disk = _files(settings.root, folder, skip=_controlled(settings))
     findings += _uncommitted(on_disk, set(committed), in_git.changed, strict)

@@ -94,7 +94,7 @@ def _link(plan: SitePlan, href: Href, number: str, text: str | None = None,
     return f'<a href="{html.escape(href(uri))}">{label}</a>' if uri else label
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def html_table(header: list[str], rows: list[list[str]]) -> str:
     """An HTML table; cells are HTML already (escape text with ``html.escape``)."""
     head = "".join(f"<th>{cell}</th>" for cell in header)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
@@ -127,7 +127,7 @@ def master_list(plan: SitePlan, href: Href) -> str:
                                             document.department)),
                          _remarks(plan, href, status)])
         if rows:
-            parts += [f"## {doc_type.label}\n", _table(
+            parts += [f"## {doc_type.label}\n", html_table(
                 ["文件编号", "文件名称", "版本", "生效日期", "归口部门", "备注"], rows)]
     upcoming = [(status, status.coming[0]) for status in plan.gate.statuses.values()
                 if status.published is None and status.coming]
@@ -137,7 +137,7 @@ def master_list(plan: SitePlan, href: Href) -> str:
                                     revision.effective_from.isoformat(), revision.date.isoformat()))]
                 for status, revision in sorted(upcoming, key=lambda u: u[0].working.number)]
         parts += ["## 已批准待生效的新文件\n", "这些文件已经批准，到生效日期才开始执行。\n",
-                  _table(["文件编号", "文件名称", "版本", "生效日期", "批准日期"], rows)]
+                  html_table(["文件编号", "文件名称", "版本", "生效日期", "批准日期"], rows)]
     withdrawn = sorted((s for s in plan.gate.statuses.values() if s.withdrawn and s.published),
                        key=lambda s: s.working.number)
     if withdrawn:
@@ -152,7 +152,7 @@ def master_list(plan: SitePlan, href: Href) -> str:
                          _link(plan, href, replacement) if replacement else "—"])
         parts += ["## 已作废文件\n", "已作废文件不再执行。其页面保留作废说明和修订记录，"
                   "历次版本的全文在存档中，供查阅。\n",
-                  _table(["文件编号", "文件名称", "最后版本", "作废日期", "替代文件"], rows)]
+                  html_table(["文件编号", "文件名称", "最后版本", "作废日期", "替代文件"], rows)]
     return _page("现行有效文件目录", *parts)
 
 
@@ -184,7 +184,7 @@ def clause_coverage(plan: SitePlan, href: Href) -> str:
     walk(None, 0)
     return _page("条款覆盖矩阵",
                  f"{catalogue.standard} 第 4–10 章各条款由哪些现行文件实施，或在质量手册中删减。\n",
-                 _table(["条款", "标题", "实施文件 / 删减理由", "状态"], rows))
+                 html_table(["条款", "标题", "实施文件 / 删减理由", "状态"], rows))
 
 
 def responsibility_matrix(plan: SitePlan, href: Href) -> str:
@@ -199,7 +199,7 @@ def responsibility_matrix(plan: SitePlan, href: Href) -> str:
     ]
     return _page("职责分配矩阵",
                  "● 表示该岗位在该文件规定的工作中承担职责。岗位名称链接到其岗位职责。\n",
-                 _table(header, rows))
+                 html_table(header, rows))
 
 
 def records_register(plan: SitePlan, href: Href) -> str:
@@ -211,7 +211,7 @@ def records_register(plan: SitePlan, href: Href) -> str:
          html.escape(template.keeper or ""), html.escape(template.retention or "")]
         for template in _in_force(plan, DocType.RECORD_TEMPLATE)
     ]
-    return _page("记录清单", _table(["记录编号", "记录名称", "产生于", "保管部门", "保管期限"], rows))
+    return _page("记录清单", html_table(["记录编号", "记录名称", "产生于", "保管部门", "保管期限"], rows))
 
 
 def pending_work_page(plan: SitePlan, href: Href) -> str:
@@ -256,7 +256,7 @@ def pending_work_page(plan: SitePlan, href: Href) -> str:
              "编制人不能审核或批准自己编制的修订。\n"]
     for title, intro, header, rows in sections:
         parts.append(f"## {title}\n")
-        parts += [f"共 {len(rows)} 项。{intro}\n", _table(header, rows)] if rows else ["无。\n"]
+        parts += [f"共 {len(rows)} 项。{intro}\n", html_table(header, rows)] if rows else ["无。\n"]
     return _page("待办事项", *parts)
 
 
@@ -288,7 +288,7 @@ def controlled_copies_page(plan: SitePlan, href: Href) -> str:
             ("已收回的受控本", ["文件编号", "版本", "发放号", "持有人", "收回日期", "收回人", "处置"],
              done_rows)):
         parts.append(f"## {title}\n")
-        parts += [f"共 {len(table)} 份。\n", _table(header, table)] if table else ["无。\n"]
+        parts += [f"共 {len(table)} 份。\n", html_table(header, table)] if table else ["无。\n"]
     return _page("受控文件发放回收登记", *parts, note=COPIES_NOTE)
 
 
@@ -302,7 +302,7 @@ def recent_revisions_page(plan: SitePlan, href: Href) -> str:
     for title, rows in (("已批准待生效", [r for r in revisions if r.coming]),
                         (f"最近 {RECENT_DAYS} 天内生效", [r for r in revisions if not r.coming])):
         parts.append(f"## {title}\n")
-        parts += [f"共 {len(rows)} 项。\n", _table(header, recent_rows(plan, href, rows))] \
+        parts += [f"共 {len(rows)} 项。\n", html_table(header, recent_rows(plan, href, rows))] \
             if rows else ["无。\n"]
     return _page("最近修订", *parts)
 
@@ -317,5 +317,5 @@ def department_page(plan: SitePlan, href: Href, department: str) -> str:
             for d in _in_force(plan, doc_type) if d.department == department]
         if rows:
             parts += [f"## {doc_type.label}\n",
-                      _table(["文件编号", "文件名称", "版本", "生效日期", "备注"], rows)]
+                      html_table(["文件编号", "文件名称", "版本", "生效日期", "备注"], rows)]
     return _page(department, *parts)

@@ -26,8 +26,10 @@ RULES: dict[str, str] = {
     "schema.field-not-for-type": "字段只适用于另一类文件（如 retention 只用于记录表格）。",
     "schema.number-type-mismatch": "文件编号与文件类型不符（程序文件为 QP-nn，记录表格为 QR-nn-nn 等）。",
     "schema.replaced-by-not-obsolete": "只有已作废的文件才能写替代文件 replaced_by。",
-    "template.forbidden": "正文只允许 {{ doc(\"编号\") }} 和 {{ clause(\"条款\") }} 两种模板写法，"
-                          "其他模板语法会在生成网站时被当作代码执行。",
+    "template.forbidden": "受控文件只允许 {{ doc(\"编号\") }} 和 {{ clause(\"条款\") }} 两种模板写法，"
+                          "网站页面另可调用 documents()、recent_revisions()；其他模板语法会在"
+                          "生成网站时被当作代码执行。",
+    "template.bad-argument": "网站页面中的宏参数有误（如不存在的文件类型、归口部门或岗位）。",
     "content.script": "受控文件和网站页面不能含 <script> 脚本（代码块和行内代码中展示的除外）。",
     "content.event-handler": "HTML 标签和属性列表 {…} 不能带 onclick、onerror 等事件属性"
                              "（点击、加载时执行的代码）。",

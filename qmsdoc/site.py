@@ -21,7 +21,7 @@ from .archive import WITHDRAWN, ArchiveEntry, archive_entries, relative_url
 from .archive_pages import link, obsolete_notice
 from .forms import form_link
 from .gate import GateResult
-from .loader import MACRO_RE
+from .macros import MACRO_RE
 from .model import DocType, Document, State
 from .printing import PrintHeading, with_print_head
 from .publication import DocumentStatus
