@@ -3,6 +3,7 @@ approved and published, images included; nothing unapproved is published."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 from pathlib import Path
@@ -11,12 +12,14 @@ import pytest
 import yaml
 from docx import Document
 
+from qmsdoc.assets import linked_files
 from qmsdoc.site import SitePlan
 
 from .conftest import ManualRepo
 from .test_import import png
 from .test_scaffold import build, init
 
+SVG_PLAIN = b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="2" height="2"/></svg>'
 SVG_SCRIPT = (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
               b'<rect width="2" height="2"/></svg>')
 
@@ -121,7 +124,8 @@ def test_a_new_department_imports_approves_and_publishes_three_word_procedures(
     assert not (site / "procedures/qp-10").exists()
     assert not (site / "manual").exists()
     index = json.loads((site / "search/search_index.json").read_text("utf-8"))
-    texts = " ".join(entry["text"] + entry["title"] for entry in index["docs"])
+    texts = " ".join(entry["text"] + entry["title"] for entry in index["docs"]).replace(
+        "\u200b", "")  # the search's word breaks
     assert "分析不合格原因" not in texts and "纠正措施控制程序" not in texts
     assert "识别不合格服务" in texts
 
@@ -146,15 +150,41 @@ def test_an_image_not_committed_with_the_approved_text_stops_the_build(
 def test_an_svg_with_a_script_is_not_published(department: ManualRepo, tmp_path: Path) -> None:
     repo = department
     import_words(repo, tmp_path, ("QP-07", "不合格服务控制程序", "识别不合格服务", False))
-    repo.edit("procedures/qp-07.md", "## 4 工作程序", "![流程图](qp-07/流程图.svg)\n\n## 4 工作程序")
+    repo.edit("procedures/qp-07.md", "## 4 工作程序",
+              "![流程图](qp-07/流程图.svg)\n\n![](<qp-07/%E5%B9%B3%E9%9D%A2%E5%9B%BE.svg>)\n\n"
+              "## 4 工作程序")
     repo.write("procedures/qp-07/流程图.svg", SVG_SCRIPT.decode())
+    repo.write("procedures/qp-07/平面图.svg", SVG_PLAIN.decode())
     repo.commit("导入 QP-07", person="李文管", date="2024-01-22")
     repo.approve_all(["QP-07"], date="2024-01-25")
 
-    import datetime
+    assets = SitePlan(repo.gate(today=datetime.date(2024, 2, 1)), "docs").assets()
+    assert assets.files == [("procedures/qp-07/平面图.svg", SVG_PLAIN)]
+    assert [(f.rule, f.path, f.line, f.document) for f in assets.findings] == [
+        ("content.script", "procedures/qp-07/流程图.svg", 1, "QP-07")]
+    # The preview shows the working tree, drafts included.
+    repo.write("procedures/qp-07/平面图.svg", "<svg/>")
+    preview = SitePlan(repo.gate(today=datetime.date(2024, 2, 1)), "docs", preview=True).assets()
+    assert dict(preview.files)["procedures/qp-07/平面图.svg"] == b"<svg/>"
 
-    plan = SitePlan(repo.gate(today=datetime.date(2024, 2, 1)), "docs")
-    assets = plan.published_assets()
+
+def test_links_outside_the_repository_are_refused(department: ManualRepo, tmp_path: Path) -> None:
+    repo = department
+    import_words(repo, tmp_path, ("QP-07", "不合格服务控制程序", "识别不合格服务", False))
+    repo.edit("procedures/qp-07.md", "## 4 工作程序", "![](../../secret.png)\n\n## 4 工作程序")
+    repo.commit("导入 QP-07", person="李文管", date="2024-01-22")
+    repo.approve_all(["QP-07"], date="2024-01-25")
+
+    assets = SitePlan(repo.gate(today=datetime.date(2024, 2, 1)), "docs").assets()
     assert assets.files == []
-    assert [(f.rule, f.path, f.line) for f in assets.findings] == [
-        ("content.script", "procedures/qp-07/流程图.svg", 1)]
+    [finding] = assets.findings
+    assert (finding.rule, finding.path, finding.document) == (
+        "asset.outside", "procedures/qp-07.md", "QP-07")
+    assert "../../secret.png 在仓库或网站之外" in finding.message
+
+
+def test_linked_files_are_the_relative_images_and_attachments() -> None:
+    text = ("![图](a/图1.png) [表](<b/登记表.xlsx> \"标题\") [页](qp-01.md) [外](https://x.cn/a.png)\n"
+            "\n`![](code.png)`\n\n```\n![](fenced.png)\n```\n\n"
+            "<img src=\"c/d.JPG\"> [锚](#x) ![](/abs.png) ![](e.png#frag)\n\n[ref]: f.pdf\n")
+    assert linked_files(text) == ["a/图1.png", "b/登记表.xlsx", "e.png", "f.pdf", "c/d.JPG"]
