@@ -17,9 +17,9 @@ from typing import Any
 
 from . import registers
 from .approvals import Revision
-from .assets import Assets, Reference, committed_assets, references, working_assets
 from .archive import WITHDRAWN, ArchiveEntry, archive_entries, relative_url
 from .archive_pages import link, obsolete_notice
+from .assets import Assets, Reference, committed_assets, references, working_assets
 from .errors import QmsdocError
 from .findings import Finding
 from .forms import form_link
