@@ -36,6 +36,7 @@ _TARGETS = (
     re.compile(r"^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?([^\s>]+)", re.M),
     re.compile(r"""\s(?:src|href)\s*=\s*["']?([^"'\s>]+)""", re.I),
 )
+_ASSET = re.compile(rf"\.(?:{'|'.join(s[1:] for s in ASSET_SUFFIXES)})(?:[#?]|$)", re.I)
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:")
 
 
@@ -63,15 +64,21 @@ def linked_files(text: str) -> list[str]:
     Code blocks and inline code are skipped; addresses with a scheme (``https:``),
     absolute paths, anchors and links to pages are not files of the document.
     """
-    masked = blank_code(text)
-    found = [m.group(1) for pattern in _TARGETS for m in pattern.finditer(masked)]
+    if not _targets(text):
+        return []  # most pages: no file linked, no need to find the code in them
     paths = []
-    for target in found:
+    for target in _targets(blank_code(text)):
         target = unquote(target.split("#", 1)[0].split("?", 1)[0])
         if (target and not target.startswith("/") and not _SCHEME.match(target)
                 and PurePosixPath(target).suffix.lower() in ASSET_SUFFIXES):
             paths.append(target)
     return list(dict.fromkeys(paths))
+
+
+def _targets(text: str) -> list[str]:
+    """The link and image targets that name a file of one of the ``ASSET_SUFFIXES``."""
+    found = [m.group(1) for pattern in _TARGETS for m in pattern.finditer(text)]
+    return [t for t in found if _ASSET.search(t)]
 
 
 def references(text: str, page_uri: str, document_path: str,
