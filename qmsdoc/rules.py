@@ -85,6 +85,9 @@ RULES: dict[str, str] = {
     "review.overdue": "现行文件应在评审周期内完成定期评审。",
     "page.uncommitted": "员工网站只发布已提交的网站页面；未提交的页面或修改不发布（--strict 时报错）。",
     "file.symlink": "符号链接只能指向仓库中已提交的文件；受控文件不能是符号链接。",
+    "asset.missing": "已批准的文本引用的图片或附件必须在批准它的提交中（与文本一同提交、一同批准）；"
+                     "否则网站不生成。",
+    "asset.outside": "文件引用的图片或附件必须在仓库和网站之内（放在文件旁边，用相对路径引用）。",
     "governance.hook-outside": "mkdocs.yml 列出的钩子必须放在受控的 hooks/ 目录中。",
     "history.shallow": "必须在完整的 git 克隆中检查（不能是浅克隆）。",
     "history.untracked": "受控文件、人员名册和设置必须纳入 git 管理。",

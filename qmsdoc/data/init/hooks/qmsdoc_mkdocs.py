@@ -135,6 +135,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         inclusion = InclusionLevel.NOT_IN_NAV if page.hidden else InclusionLevel.INCLUDED
         files.append(File.generated(config, page.src_uri, content=page.markdown,
                                     inclusion=inclusion))
+    try:  # the images and attachments the published texts link to, as approved
+        assets = plan.published_assets()
+    except qmsdoc.QmsdocError as error:
+        raise PluginError(f"qmsdoc：{error}") from None
+    for src_uri, content in assets:
+        files.append(File.generated(config, src_uri, content=content))
     other_pages = sorted(f.src_uri for f in files.documentation_pages()
                          if f.src_uri not in {p.src_uri for p in plan.pages()})
     config.nav = plan.nav(other_pages)
