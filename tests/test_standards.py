@@ -202,4 +202,5 @@ def test_init_declares_the_standards_given(tmp_path: Path) -> None:
     _, refused = init(tmp_path / "three", "--standard", "ISO 13485:2016")
     assert not (tmp_path / "three").exists()
     assert refused.startswith("exit 2: qmsdoc：--standard ISO 13485:2016 有误："
-                              "qmsdoc 没有这个标准的条款目录。可选的标准：GB/T 19001-2016、GB/T 24001-2016、GB/T 45001-2020"), refused
+                              "qmsdoc 没有这个标准的条款目录。可选的标准：GB/T 19001-2016、"
+                              "GB/T 24001-2016、GB/T 45001-2020"), refused
