@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .active_content import find_active_content
-from .clauses import ClauseCatalogue
+from .clauses import ClauseCatalogue, ClauseProblem
 from .config import Settings
 from .findings import Finding, Severity
 from .history import GitRepository
@@ -143,10 +143,11 @@ def _citation_findings(path: str, text: str, manual: Manual, unreadable: frozens
             yield Finding("reference.unknown-document", Severity.ERROR, path, citation.line,
                           f"引用的文件 {citation.target} 不存在",
                           "检查编号是否写错；引用写作 {{ doc(\"QP-05\") }}")
-        elif citation.kind == "clause" and citation.target not in catalogue:
-            yield Finding("clause.unknown", Severity.ERROR, path, citation.line,
-                          f"条款 {citation.target} 在 {catalogue.standard}中不存在",
-                          "条款号以 GB/T 19001-2016 的目录为准，例如 {{ clause(\"9.2\") }}")
+        elif citation.kind == "clause":
+            found = catalogue.resolve(citation.target)
+            if isinstance(found, ClauseProblem):
+                yield Finding(found.rule, Severity.ERROR, path, citation.line, found.message,
+                              found.hint)
 
 
 def _files(root: Path, folder: str, skip: Iterable[str] = ()) -> Iterator[str]:

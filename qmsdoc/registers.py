@@ -13,7 +13,8 @@ import html
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from .checks.coverage import coverage_of
+from .checks.coverage import Coverage, coverage_of
+from .clauses import Standard
 from .copies import recall_list
 from .model import DocType, Document, Manual
 from .pending import InReview, ReviewDue, pending_work
@@ -157,17 +158,33 @@ def master_list(plan: SitePlan, href: Href) -> str:
 
 
 def clause_coverage(plan: SitePlan, href: Href) -> str:
-    """条款覆盖矩阵: every requirement clause, the documents addressing it, or its exclusion."""
+    """条款覆盖矩阵: every requirement clause, the documents addressing it, or its exclusion;
+    one section per declared standard when the manual declares several."""
     catalogue = plan.gate.clauses
     published = _in_force(plan)
-    coverage = coverage_of(Manual(published), frozenset(d.number for d in published))
+    coverages = coverage_of(Manual(published), frozenset(d.number for d in published), catalogue)
+    if not catalogue.several:
+        standard = catalogue.standards[0]
+        return _page("条款覆盖矩阵",
+                     f"{standard.label} 第 4–10 章各条款由哪些现行文件实施，或在质量手册中删减。\n",
+                     _coveragehtml_table(plan, href, standard, coverages[standard.national], None))
+    parts = [f"{catalogue.standard} 第 4–10 章各条款由哪些现行文件实施，或在质量手册中删减。\n"]
+    for standard in catalogue.standards:
+        parts += [f"## {standard.national} {standard.title}\n",
+                  _coveragehtml_table(plan, href, standard, coverages[standard.national],
+                                  standard.key)]
+    return _page("条款覆盖矩阵", *parts)
+
+
+def _coveragehtml_table(plan: SitePlan, href: Href, standard: Standard, coverage: Coverage,
+                    qualifier: str | None) -> str:
     rows = []
 
     def walk(parent: str | None, depth: int) -> None:
-        for clause in catalogue.children(parent):
+        for clause in standard.children(parent):
             if not clause.is_requirement:
                 continue
-            status = coverage.status(catalogue, clause.number)
+            status = coverage.status(standard, clause.number)
             exclusion = coverage.excluded.get(clause.number)
             if exclusion:
                 shown = html.escape(f"删减：{exclusion.justification}")
@@ -177,14 +194,13 @@ def clause_coverage(plan: SitePlan, href: Href) -> str:
                     "（见上级条款）" if status == "addressed" else "")
             label = {"addressed": "已覆盖", "excluded": "删减", "open": "未覆盖"}[status]
             title = clause.title_zh or "（段落）"
-            rows.append([f'<span id="{clause_anchor(clause.number)}"></span>{clause.number}',
+            anchor = clause_anchor(clause.number, qualifier)
+            rows.append([f'<span id="{anchor}"></span>{clause.number}',
                          "　" * depth + html.escape(title), shown, label])
             walk(clause.number, depth + 1)
 
     walk(None, 0)
-    return _page("条款覆盖矩阵",
-                 f"{catalogue.standard} 第 4–10 章各条款由哪些现行文件实施，或在质量手册中删减。\n",
-                 html_table(["条款", "标题", "实施文件 / 删减理由", "状态"], rows))
+    return html_table(["条款", "标题", "实施文件 / 删减理由", "状态"], rows)
 
 
 def responsibility_matrix(plan: SitePlan, href: Href) -> str:

@@ -47,9 +47,12 @@ RULES: dict[str, str] = {
     "record.not-produced": "每份现行记录表格至少由一份现行程序文件或作业指导书产生。",
     "role.no-responsibility": "文件中提到的每个岗位都要有岗位职责文件。",
     "role.duplicate-responsibility": "一个岗位只能有一份岗位职责文件。",
-    "clause.unknown": "条款号必须是 GB/T 19001-2016（ISO 9001:2015）中存在的条款。",
+    "clause.unknown": "条款号必须是所引用标准（默认 GB/T 19001-2016）中存在的条款。",
+    "clause.ambiguous": "qmsdoc.yml 声明了多个标准时，条款引用要写明标准号，例如 \"24001:6.1.2\"。",
+    "clause.standard-not-declared": "条款引用只能指向 qmsdoc.yml 的 standards 中声明的标准"
+                                    "（例如 \"13485:8.5.2\" 在未声明 ISO 13485 时是错误）。",
     "coverage.no-quality-manual": "必须有一份现行有效的质量手册（体系建立期间为警告）。",
-    "coverage.clause-not-addressed": "第 4–10 章的每个要求条款都要由现行文件涉及，"
+    "coverage.clause-not-addressed": "每个声明的标准第 4–10 章的每个要求条款都要由现行文件涉及，"
                                      "或在质量手册中写明删减理由（体系建立期间为警告）。",
     "coverage.excluded-but-addressed": "删减的条款不应同时被文件声称涉及。",
     # People and approvals

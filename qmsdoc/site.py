@@ -253,7 +253,8 @@ class SitePlan:
 
     def cite_clause(self, number: str, href: Href) -> str:
         """``{{ clause("9.2") }}``: the clause with its Chinese heading, linked to the matrix."""
-        target = f"{href(registers.COVERAGE_URI)}#{clause_anchor(number)}"
+        anchor = clause_anchor(*self.gate.clauses.anchor_of(number))
+        target = f"{href(registers.COVERAGE_URI)}#{anchor}"
         text = self.gate.clauses.heading(number)
         return f'<a href="{html.escape(target)}">{html.escape(text)}</a>'
 
