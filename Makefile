@@ -32,7 +32,7 @@ view:  ## 在 http://127.0.0.1:8000/ 查看生成好的 site/（先 make site）
 	$(PYTHON) -m http.server --directory site --bind 127.0.0.1 8000
 
 serve: $(READY)  ## 编制人预览工作区中的文字（含草稿），保存后自动刷新
-	$(BIN)/mkdocs serve --livereload
+	$(BIN)/mkdocs serve --livereload --dirty
 
 test: $(READY)  ## 运行全部测试
 	$(BIN)/pytest

@@ -39,6 +39,7 @@ from qmsdoc.archive_pages import Theme, theme_stylesheets, write_archive  # noqa
 from qmsdoc.deploy import SiteRelease, open_release  # noqa: E402
 from qmsdoc.forked import ForkedJob  # noqa: E402
 from qmsdoc.macros import TEMPLATE_RE, settings_problems  # noqa: E402
+from qmsdoc.preview import PreviewMemory, Rebuild  # noqa: E402
 from qmsdoc.render import not_found_page  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
 from qmsdoc.site_build import finish_site, prepared_gate, require_governed_settings  # noqa: E402
@@ -50,8 +51,11 @@ log = get_plugin_logger("qmsdoc")
 class _Build:
     """State of one build; replaced at the start of every build (also under `serve`)."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, dirty: bool = False) -> None:
         self.command = command
+        self.dirty = dirty  # `serve --dirty`: write only the pages a change touches
+        self.rebuild: Rebuild | None = None
+        self.rebuilt_urls: set[str] = set()
         self.plan: SitePlan | None = None
         self.files: Files | None = None
         self.release: SiteRelease | None = None  # lock and staging folder of a `mkdocs build`
@@ -63,16 +67,31 @@ class _Build:
 
 
 _build = _Build("build")
+_preview = PreviewMemory()  # what the preview's pages show: kept from one rebuild to the next
+
+
+class _Unchanged(File):
+    """A page of a dirty preview that shows what it showed in the last build: not rewritten."""
+
+    def is_modified(self) -> bool:
+        return False
+
+
+class _Rebuilt(File):
+    """A site page of a dirty preview: its lists and navigation may change with any document."""
+
+    def is_modified(self) -> bool:
+        return True
 
 
 def on_startup(command: str, dirty: bool) -> None:
-    global _build
-    _build = _Build(command)
+    global _build, _preview
+    _build, _preview = _Build(command, dirty), PreviewMemory()
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build
-    _build = _Build(_build.command)
+    _build = _Build(_build.command, _build.dirty)
     if _build.command == "build":
         try:
             _build.release, _build.owns_release = open_release(Path(config.site_dir), os.environ, log)
@@ -129,21 +148,26 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             if content is not None:
                 files.append(File.generated(config, file.src_uri, content=content,
                                             inclusion=file.inclusion))
+        elif _build.dirty and file.is_documentation_page() and _in_docs(file, config):
+            files.remove(file)
+            files.append(_Rebuilt(file.src_uri, file.src_dir, file.dest_dir,
+                                  file.use_directory_urls, inclusion=file.inclusion))
+    config.nav = plan.nav(sorted(f.src_uri for f in files.documentation_pages()))
+    if plan.preview and _build.dirty:
+        _build.rebuild = _preview.plan_rebuild(plan, config.nav)
     for page in plan.pages():
         # A revision not yet in force and a withdrawn document are reached from the pages
         # that link to them, not the navigation.
         inclusion = InclusionLevel.NOT_IN_NAV if page.hidden else InclusionLevel.INCLUDED
-        files.append(File.generated(config, page.src_uri, content=page.markdown,
-                                    inclusion=inclusion))
+        unchanged = _build.rebuild is not None and page.src_uri in _build.rebuild.unchanged
+        files.append((_Unchanged if unchanged else File).generated(
+            config, page.src_uri, content=page.markdown, inclusion=inclusion))
     try:  # the images and attachments the published texts link to, as approved
         assets = plan.published_assets()
     except qmsdoc.QmsdocError as error:
         raise PluginError(f"qmsdoc：{error}") from None
     for src_uri, content in assets:
         files.append(File.generated(config, src_uri, content=content))
-    other_pages = sorted(f.src_uri for f in files.documentation_pages()
-                         if f.src_uri not in {p.src_uri for p in plan.pages()})
-    config.nav = plan.nav(other_pages)
     _build.files = files
     return files
 
@@ -198,6 +222,7 @@ def on_post_template(output: str, template_name: str, config: MkDocsConfig) -> s
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     _build.written[page.file.dest_uri] = page.file.src_uri
+    _build.rebuilt_urls.add(page.url)
     try:  # after clean_html: the print header's <style> and date script are qmsdoc's own
         return _plan().print_ready(page.file.src_uri, page.title or "", output)
     except qmsdoc.QmsdocError as error:
@@ -233,6 +258,8 @@ def on_post_build(config: MkDocsConfig) -> None:
             _build.archive.result()
         except qmsdoc.QmsdocError as error:
             raise PluginError(f"qmsdoc：{error}") from None
+    if _build.rebuild is not None:
+        _preview.remember(_build.rebuild, Path(config.site_dir), _build.rebuilt_urls)
     _build.finished = True
 
 

@@ -1,0 +1,87 @@
+"""The preview (`mkdocs serve --dirty`) rebuilds only the pages a change touches.
+
+Between two rebuilds of one preview, a page is written again only when what it
+shows has changed: its signature covers its text with the citations expanded,
+its card, notices and revision history, so a change to another document's title
+or version reaches the pages that cite it; a register's signature is its whole
+text. A change to the navigation (a title, a document added or withdrawn)
+rebuilds every page. Site pages (which may list documents) are always rebuilt.
+MkDocs then writes only those pages; the search index of a rebuild is
+completed with the entries of the pages it did not write.
+
+Only the preview does this: the staff site is always built whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .render import relative_link
+
+if TYPE_CHECKING:
+    from .site import SitePage, SitePlan
+
+SEARCH_INDEX = "search/search_index.json"
+
+
+@dataclass
+class Rebuild:
+    """One rebuild: the pages to write, and what they will show once written."""
+
+    unchanged: set[str]
+    signatures: dict[str, str]
+    navigation: str
+
+
+@dataclass
+class PreviewMemory:
+    """What the last successful build of this preview wrote (kept while `serve` runs)."""
+
+    signatures: dict[str, str] = field(default_factory=dict)
+    navigation: str | None = None
+    search_docs: list[dict[str, Any]] = field(default_factory=list)
+
+    def plan_rebuild(self, plan: SitePlan, navigation: Any) -> Rebuild:
+        signatures = {page.src_uri: signature(plan, page) for page in plan.pages()}
+        nav = json.dumps(navigation, ensure_ascii=False, sort_keys=True)
+        unchanged = set() if nav != self.navigation else {
+            uri for uri, text in signatures.items() if self.signatures.get(uri) == text}
+        return Rebuild(unchanged, signatures, nav)
+
+    def remember(self, rebuild: Rebuild, site_dir: Path, rebuilt_urls: set[str]) -> None:
+        """After a successful build: what its pages show, and the full search index."""
+        self.signatures, self.navigation = rebuild.signatures, rebuild.navigation
+        self.search_docs = complete_search_index(site_dir, rebuilt_urls, self.search_docs)
+
+
+def signature(plan: SitePlan, page: SitePage) -> str:
+    """What a page of the plan shows, short of the navigation."""
+    register = plan.register_markdown(page.src_uri,
+                                      lambda target: relative_link(target, page.src_uri))
+    if register is not None:
+        shown = register
+    else:
+        text = plan.decorate_markdown(page, plan.expand_macros(page.markdown, page.src_uri))
+        shown = plan.decorate_html(page, text)
+    return hashlib.sha256(shown.encode("utf-8")).hexdigest()
+
+
+def complete_search_index(site_dir: Path, rebuilt_urls: set[str],
+                          previous: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add the entries of the pages this build did not write to the index it wrote.
+
+    The search plugin indexes only the pages written; without this, searching
+    the preview would find only the pages changed since it started.
+    """
+    index_file = site_dir / SEARCH_INDEX
+    if not index_file.is_file():
+        return previous
+    index = json.loads(index_file.read_text(encoding="utf-8"))
+    kept = [doc for doc in previous if doc["location"].split("#")[0] not in rebuilt_urls]
+    index["docs"] = kept + index["docs"]
+    index_file.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+    return list(index["docs"])
