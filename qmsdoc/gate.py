@@ -190,6 +190,7 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
     copies, copy_findings = _copies(settings, repository, history, dates, register, timeline,
                                     statuses, today, strict)
     findings += copy_findings
+    repository.save_cache()
     return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
                       statuses, pages, sorted_findings(findings), today, built_on,
                       governance.changes, copies)
