@@ -34,6 +34,13 @@ STEP = datetime.timedelta(hours=3)  # between two commits: the clock only moves 
 BATCH = 50  # documents added, reviewed and approved per commit in the first edition
 EFFECTIVE = re.compile(r"^(\s*effective_date: ).*$", re.MULTILINE)
 HOOK = "hooks/qmsdoc_mkdocs.py"
+MACROS_GUARD = "hooks/qmsdoc_macros.py"
+MACROS = """  - macros:
+      module_name: hooks/qmsdoc_macros
+      render_by_default: false
+      on_error_fail: true
+      on_undefined: strict
+"""
 FORMAT = "2: effective on the approval day, mkdocs.yml committed"
 """Changes when the generated history changes: a repository of another format is made again."""
 SITE = """site_name: 基准测试
@@ -59,7 +66,7 @@ markdown_extensions:
   - attr_list
 {hooks}"""
 SITE_CONFIGS = {  # file name: (site folder, plugins, hooks)
-    "mkdocs.yml": ("site-ours", "", "hooks:\n  - hooks/qmsdoc_mkdocs.py\n"),
+    "mkdocs.yml": ("site-ours", MACROS, "hooks:\n  - hooks/qmsdoc_mkdocs.py\n"),
     "mkdocs-plain.yml": ("site-plain", "", ""),
     "mkdocs-peers.yml": ("site-peers", "  - git-revision-date-localized:\n"
                          "      enable_creation_date: true\n  - git-authors\n", ""),
@@ -225,7 +232,8 @@ def site_config(name: str) -> str:
 def site_files() -> dict[str, str]:
     """How our site is made: governed, so a change to them needs an approval."""
     return {"mkdocs.yml": site_config("mkdocs.yml"),
-            HOOK: (PROJECT / HOOK).read_text(encoding="utf-8")}
+            HOOK: (PROJECT / HOOK).read_text(encoding="utf-8"),
+            MACROS_GUARD: (PROJECT / MACROS_GUARD).read_text(encoding="utf-8")}
 
 
 def project_files() -> dict[str, str]:

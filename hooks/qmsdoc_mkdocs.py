@@ -38,9 +38,11 @@ from qmsdoc.active_content import clean_html  # noqa: E402
 from qmsdoc.archive_pages import Theme, theme_stylesheets, write_archive  # noqa: E402
 from qmsdoc.deploy import SiteRelease, open_release  # noqa: E402
 from qmsdoc.forked import ForkedJob  # noqa: E402
+from qmsdoc.macros import TEMPLATE_RE, settings_problems  # noqa: E402
 from qmsdoc.render import not_found_page  # noqa: E402
 from qmsdoc.site import SitePlan  # noqa: E402
 from qmsdoc.site_build import finish_site, prepared_gate, require_governed_settings  # noqa: E402
+from qmsdoc.site_macros import site_macros  # noqa: E402
 
 log = get_plugin_logger("qmsdoc")
 
@@ -57,6 +59,7 @@ class _Build:
         self.finished = False  # every page written and no error (strict warnings count later)
         self.written: dict[str, str] = {}  # each page written: path in the site -> source path
         self.archive: ForkedJob | None = None  # the archive's pages, written beside MkDocs
+        self.macros = False  # mkdocs-macros is configured: site pages may call list macros
 
 
 _build = _Build("build")
@@ -98,6 +101,20 @@ def on_pre_build(config: MkDocsConfig) -> None:
     docs_dir = Path(config.docs_dir).resolve().relative_to(root.resolve()).as_posix()
     _build.plan = SitePlan(gate, docs_dir, preview=_build.command == "serve")
     gate.repository.forget_blobs()  # the plan holds the texts it publishes
+    _build.macros = _bind_macros(config, _build.plan)
+
+
+def _bind_macros(config: MkDocsConfig, plan: SitePlan) -> bool:
+    """Give mkdocs-macros qmsdoc's macros, once its settings are known to be safe."""
+    macros = config.plugins.get("macros")
+    if macros is None:
+        return False
+    problems = settings_problems(macros.config)
+    if problems:
+        raise PluginError("qmsdoc：mkdocs.yml 中 macros 插件的设置会让页面运行代码，网站没有生成。"
+                          f"请改为：{'；'.join(problems)}")
+    macros.register_macros(site_macros(plan, lambda: _href(macros.page, _files())))
+    return True
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -118,6 +135,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         inclusion = InclusionLevel.NOT_IN_NAV if page.hidden else InclusionLevel.INCLUDED
         files.append(File.generated(config, page.src_uri, content=page.markdown,
                                     inclusion=inclusion))
+    try:  # the images and attachments the published texts link to, as approved
+        assets = plan.published_assets()
+    except qmsdoc.QmsdocError as error:
+        raise PluginError(f"qmsdoc：{error}") from None
+    for src_uri, content in assets:
+        files.append(File.generated(config, src_uri, content=content))
     other_pages = sorted(f.src_uri for f in files.documentation_pages()
                          if f.src_uri not in {p.src_uri for p in plan.pages()})
     config.nav = plan.nav(other_pages)
@@ -125,18 +148,26 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+@event_priority(50)  # before mkdocs-macros: it renders only the site pages that need it
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     plan = _plan()
     href = _href(page, files)
     # qmsdoc reads its metadata itself. Left in page.meta, it would make the theme
     # look up icons and subtitles in it for every navigation entry of every page.
     page.meta.pop("qms", None)
+    page.meta["render_macros"] = False
     register = plan.register_markdown(page.file.src_uri, href)
     if register is not None:
         return register
     markdown = plan.expand_macros(markdown, page.file.src_uri, href)
     controlled = plan.page_at(page.file.src_uri)
     if controlled is None:
+        # A site page's other macros (lists of documents...) are mkdocs-macros' to render.
+        page.meta["render_macros"] = bool(TEMPLATE_RE.search(markdown))
+        if page.meta["render_macros"] and not _build.macros:
+            raise PluginError(f"qmsdoc：{plan.docs_dir / page.file.src_uri} 调用了文件清单等宏，"
+                              "但 mkdocs.yml 没有启用 macros 插件，网站没有生成。请按 qmsdoc init "
+                              "生成的 mkdocs.yml 加上 macros 插件的设置，或删去这些宏")
         return markdown
     if controlled.hidden:  # a revision not yet in force, a withdrawn document: not for search
         page.meta["search"] = {"exclude": True}

@@ -23,7 +23,7 @@ from .active_content import clean_html
 from .archive import IN_FORCE, SUPERSEDED, WITHDRAWN, ArchiveEntry, relative_url
 from .errors import QmsdocError
 from .forms import write_forms
-from .loader import MACRO_RE
+from .macros import MACRO_RE
 from .model import Document
 from .printing import PrintHeading, print_head
 from .redline import compare_documents

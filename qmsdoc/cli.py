@@ -549,13 +549,17 @@ def recall_command(root: Path | None, copy_number: str | None, kept: bool, as_js
               help="单位名称，例如 示范市市场监督管理局")
 @click.option("--name", metavar="姓名", help="第一位人员（局长）的姓名（默认：git 设置的用户名）")
 @click.option("--email", metavar="邮箱", help="第一位人员（局长）的邮箱（默认：git 设置的邮箱）")
+@click.option("--standard", "standards", metavar="标准", multiple=True,
+              help="本手册覆盖的标准（国家标准号），可写多次，例如 --standard \"GB/T 19001-2016\" "
+                   "--standard \"GB/T 24001-2016\"（默认：只有 GB/T 19001-2016）")
 @effective_date_option
 def init_command(target: Path, organisation: str, name: str | None, email: str | None,
-                 today: datetime.date | None) -> None:
+                 standards: tuple[str, ...], today: datetime.date | None) -> None:
     """在一个新的空目录中建立文件库：设置、人员名册、网站、质量手册和两份岗位职责（审批中）。"""
     from .scaffold import init_manual
 
-    sha = init_manual(target, organisation, name, email, today or datetime.date.today())
+    sha = init_manual(target, organisation, name, email, today or datetime.date.today(),
+                      standards)
     click.echo(f"已在 {target} 建立 {organisation} 的文件库（提交 {sha[:8]}）。"
                f"下一步：cd {target}，按 README.md 补全人员名册，编写质量手册和岗位职责后送审。")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from .clauses import DEFAULT_STANDARDS, SHIPPED
 from .errors import QmsdocError
 from .frontmatter import (
     MAX_BYTES,
@@ -53,6 +54,8 @@ _SETTINGS: dict[str, tuple[dict[str, Any], str]] = {
     "history_backfilled_until": ({"type": "string", "pattern": "^[0-9a-f]{7,40}$"},
                                  "一个提交号（7 至 40 位十六进制），例如 5ade8e91"),
     "setting_up": (_BOOLEAN, "true 或 false（体系建立期间，条款覆盖缺口只作警告）"),
+    "standards": ({"type": "array", "items": _TEXT, "minItems": 1, "uniqueItems": True},
+                  "本手册覆盖的标准（国家标准号）的列表，例如 [GB/T 19001-2016, GB/T 24001-2016]"),
 }
 _PATHS = {"document_folders": "procedures", "pages_folder": "docs", "people": "people.yml",
           "copies": "copies.yml"}
@@ -84,6 +87,8 @@ class Settings:
     """The last commit of history entered afterwards (补录): taken at its recorded dates."""
     setting_up: bool = False
     """The system is being set up (体系建立期间): clause coverage gaps are warnings."""
+    standards: tuple[str, ...] = DEFAULT_STANDARDS
+    """The standards the manual covers, by national number (``GB/T 24001-2016``)."""
 
 
 def load_settings(root: Path) -> Settings:
@@ -121,6 +126,8 @@ def parse_settings(root: Path, text: str) -> Settings:
                 _check_inside(root, name, item, parsed.line_at([name, index]), example)
         elif value is not None:
             _check_inside(root, name, value, parsed.line_at([name]), example)
+    for index, standard in enumerate(data.get("standards", ())):
+        _check_shipped(standard, parsed.line_at(["standards", index]))
     return Settings(
         root=root,
         organisation=data["organisation"],
@@ -134,6 +141,7 @@ def parse_settings(root: Path, text: str) -> Settings:
         recall_within=int(data.get("recall_within", "7")),
         history_backfilled_until=data.get("history_backfilled_until"),
         setting_up=_BOOLEANS[data.get("setting_up", "false")],
+        standards=tuple(data.get("standards", DEFAULT_STANDARDS)),
     )
 
 
@@ -163,6 +171,17 @@ def _describe(error: ValidationError, parsed: YamlText) -> str:
         return (f"{CONFIG_FILE} 的 {name} 有误（第 {parsed.line_at([name])} 行）：没有这个设置。"
                 f"{guess}可用的设置：{'、'.join(_SETTINGS)}")
     return f"{CONFIG_FILE} 应当一行写一个“设置: 值”，例如 organisation: 示范市市场监督管理局"
+
+
+def _check_shipped(standard: str, line: int) -> None:
+    """A standard qmsdoc has no clause catalogue for stops the run."""
+    if standard in SHIPPED:
+        return
+    close = difflib.get_close_matches(standard, list(SHIPPED), n=1, cutoff=0.6)
+    guess = f"是不是要写 {close[0]}？" if close else ""
+    raise QmsdocError(f"{CONFIG_FILE} 的 standards 有误（第 {line} 行）：qmsdoc 没有标准 "
+                      f"{standard} 的条款目录。{guess}qmsdoc 附带的标准：{'、'.join(SHIPPED)}"
+                      "（照此写国家标准号，含年代号）")
 
 
 def _check_inside(root: Path, name: str, value: str, line: int, example: str) -> None:

@@ -179,7 +179,7 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
         findings += review_findings(status, today)
 
     findings += _unapproved_authority(timeline, statuses, settings)
-    clauses = load_catalogue()
+    clauses = load_catalogue(settings.standards)
     findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
                                         loaded.unreadable_numbers,
                                         _setting_up(settings, statuses)))

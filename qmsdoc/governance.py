@@ -159,8 +159,7 @@ def govern(settings: Settings, repository: GitRepository, events: dict[str, list
             unit.pending.clear()  # changed back to the approved version
             changes.append(dataclasses.replace(change, kind=RESTORED))
             continue
-        if not commit.is_merge:
-            unit.pending.append(commit)
+        unit.pending.append(commit)  # a merge too: it may join approved changes unapproved
         approvers = commit.identities(APPROVED_BY)
         if not approvers:
             changes.append(change)
@@ -226,7 +225,7 @@ def _approval_problems(file: _Governed, commit: Commit, on: datetime.date,
                f"{on} 当天此人担任的岗位（{'、'.join(held) or '无'}）不能批准岗位职责",
                f"{file.what}的修改须由有权批准岗位职责的岗位批准：{'、'.join(entitled) or '无'}")
     own = {e.lower() for e in person.emails}
-    if any(c.author_email.lower() in own for c in file.pending):
+    if any(c.author_email.lower() in own for c in file.pending if not c.is_merge):
         yield (f"{person.name} 批准了自己对{file.what}所做的修改（{where}）",
                "修改人不能批准自己的修改：请由另一位有权批准岗位职责的人批准")
     if signature_required:

@@ -8,7 +8,6 @@ remembered, so references to it are not reported a second time).
 from __future__ import annotations
 
 import datetime
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from .frontmatter import (
     read_limited,
     too_large,
 )
+from .macros import MACRO_RE, TEMPLATE_RE
 from .model import (
     ApprovalRecord,
     Citation,
@@ -41,8 +41,6 @@ from .model import (
 from .schema import NUMBER_RE, is_valid, validate_document
 from .textual import drop_approvals, fingerprint, plain_fields
 
-MACRO_RE = re.compile(r"""\{\{\s*(doc|clause)\(\s*(["'])([^"'\n]*)\2\s*\)\s*\}\}""")
-TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
 _HINTS = {
     "frontmatter.invalid-yaml": "改正该行的写法；可对照同类文件的元数据",
     "frontmatter.too-deep": "元数据只需几层缩进：删去多余的嵌套，可对照同类文件的元数据",

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .active_content import find_active_content
-from .clauses import ClauseCatalogue
+from .clauses import ClauseCatalogue, ClauseProblem
 from .config import Settings
 from .findings import Finding, Severity
 from .history import GitRepository
-from .loader import citations, not_utf8, template_findings
+from .loader import citations, not_utf8
+from .macros import page_findings
 from .model import Manual
 
 LINK_MODE = "120000"
@@ -85,7 +86,7 @@ def read_site_pages(settings: Settings, repository: GitRepository, in_git: Pages
         else:
             findings += find_active_content(path, text)
             if path.endswith(".md"):
-                findings += template_findings(path, text, 1)
+                findings += page_findings(path, text, manual)
                 findings += _citation_findings(path, text, manual, unreadable, catalogue)
     on_disk = _files(settings.root, folder, skip=_controlled(settings))
     findings += _uncommitted(on_disk, set(committed), in_git.changed, strict)
@@ -142,10 +143,11 @@ def _citation_findings(path: str, text: str, manual: Manual, unreadable: frozens
             yield Finding("reference.unknown-document", Severity.ERROR, path, citation.line,
                           f"引用的文件 {citation.target} 不存在",
                           "检查编号是否写错；引用写作 {{ doc(\"QP-05\") }}")
-        elif citation.kind == "clause" and citation.target not in catalogue:
-            yield Finding("clause.unknown", Severity.ERROR, path, citation.line,
-                          f"条款 {citation.target} 在 {catalogue.standard}中不存在",
-                          "条款号以 GB/T 19001-2016 的目录为准，例如 {{ clause(\"9.2\") }}")
+        elif citation.kind == "clause":
+            found = catalogue.resolve(citation.target)
+            if isinstance(found, ClauseProblem):
+                yield Finding(found.rule, Severity.ERROR, path, citation.line, found.message,
+                              found.hint)
 
 
 def _files(root: Path, folder: str, skip: Iterable[str] = ()) -> Iterator[str]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from .active_content import clean_html
 from .gate import GateResult
-from .loader import MACRO_RE
+from .macros import MACRO_RE
 from .model import State
 from .pdf_markdown import markdown_converter
 from .publication import DocumentStatus

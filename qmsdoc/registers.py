@@ -13,7 +13,8 @@ import html
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from .checks.coverage import coverage_of
+from .checks.coverage import Coverage, coverage_of
+from .clauses import Standard
 from .copies import recall_list
 from .model import DocType, Document, Manual
 from .pending import InReview, ReviewDue, pending_work
@@ -94,7 +95,7 @@ def _link(plan: SitePlan, href: Href, number: str, text: str | None = None,
     return f'<a href="{html.escape(href(uri))}">{label}</a>' if uri else label
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def html_table(header: list[str], rows: list[list[str]]) -> str:
     """An HTML table; cells are HTML already (escape text with ``html.escape``)."""
     head = "".join(f"<th>{cell}</th>" for cell in header)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
@@ -127,7 +128,7 @@ def master_list(plan: SitePlan, href: Href) -> str:
                                             document.department)),
                          _remarks(plan, href, status)])
         if rows:
-            parts += [f"## {doc_type.label}\n", _table(
+            parts += [f"## {doc_type.label}\n", html_table(
                 ["文件编号", "文件名称", "版本", "生效日期", "归口部门", "备注"], rows)]
     upcoming = [(status, status.coming[0]) for status in plan.gate.statuses.values()
                 if status.published is None and status.coming]
@@ -137,7 +138,7 @@ def master_list(plan: SitePlan, href: Href) -> str:
                                     revision.effective_from.isoformat(), revision.date.isoformat()))]
                 for status, revision in sorted(upcoming, key=lambda u: u[0].working.number)]
         parts += ["## 已批准待生效的新文件\n", "这些文件已经批准，到生效日期才开始执行。\n",
-                  _table(["文件编号", "文件名称", "版本", "生效日期", "批准日期"], rows)]
+                  html_table(["文件编号", "文件名称", "版本", "生效日期", "批准日期"], rows)]
     withdrawn = sorted((s for s in plan.gate.statuses.values() if s.withdrawn and s.published),
                        key=lambda s: s.working.number)
     if withdrawn:
@@ -152,22 +153,38 @@ def master_list(plan: SitePlan, href: Href) -> str:
                          _link(plan, href, replacement) if replacement else "—"])
         parts += ["## 已作废文件\n", "已作废文件不再执行。其页面保留作废说明和修订记录，"
                   "历次版本的全文在存档中，供查阅。\n",
-                  _table(["文件编号", "文件名称", "最后版本", "作废日期", "替代文件"], rows)]
+                  html_table(["文件编号", "文件名称", "最后版本", "作废日期", "替代文件"], rows)]
     return _page("现行有效文件目录", *parts)
 
 
 def clause_coverage(plan: SitePlan, href: Href) -> str:
-    """条款覆盖矩阵: every requirement clause, the documents addressing it, or its exclusion."""
+    """条款覆盖矩阵: every requirement clause, the documents addressing it, or its exclusion;
+    one section per declared standard when the manual declares several."""
     catalogue = plan.gate.clauses
     published = _in_force(plan)
-    coverage = coverage_of(Manual(published), frozenset(d.number for d in published))
+    coverages = coverage_of(Manual(published), frozenset(d.number for d in published), catalogue)
+    if not catalogue.several:
+        standard = catalogue.standards[0]
+        return _page("条款覆盖矩阵",
+                     f"{standard.label} 第 4–10 章各条款由哪些现行文件实施，或在质量手册中删减。\n",
+                     _coveragehtml_table(plan, href, standard, coverages[standard.national], None))
+    parts = [f"{catalogue.standard} 第 4–10 章各条款由哪些现行文件实施，或在质量手册中删减。\n"]
+    for standard in catalogue.standards:
+        parts += [f"## {standard.national} {standard.title}\n",
+                  _coveragehtml_table(plan, href, standard, coverages[standard.national],
+                                  standard.key)]
+    return _page("条款覆盖矩阵", *parts)
+
+
+def _coveragehtml_table(plan: SitePlan, href: Href, standard: Standard, coverage: Coverage,
+                    qualifier: str | None) -> str:
     rows = []
 
     def walk(parent: str | None, depth: int) -> None:
-        for clause in catalogue.children(parent):
+        for clause in standard.children(parent):
             if not clause.is_requirement:
                 continue
-            status = coverage.status(catalogue, clause.number)
+            status = coverage.status(standard, clause.number)
             exclusion = coverage.excluded.get(clause.number)
             if exclusion:
                 shown = html.escape(f"删减：{exclusion.justification}")
@@ -177,14 +194,13 @@ def clause_coverage(plan: SitePlan, href: Href) -> str:
                     "（见上级条款）" if status == "addressed" else "")
             label = {"addressed": "已覆盖", "excluded": "删减", "open": "未覆盖"}[status]
             title = clause.title_zh or "（段落）"
-            rows.append([f'<span id="{clause_anchor(clause.number)}"></span>{clause.number}',
+            anchor = clause_anchor(clause.number, qualifier)
+            rows.append([f'<span id="{anchor}"></span>{clause.number}',
                          "　" * depth + html.escape(title), shown, label])
             walk(clause.number, depth + 1)
 
     walk(None, 0)
-    return _page("条款覆盖矩阵",
-                 f"{catalogue.standard} 第 4–10 章各条款由哪些现行文件实施，或在质量手册中删减。\n",
-                 _table(["条款", "标题", "实施文件 / 删减理由", "状态"], rows))
+    return html_table(["条款", "标题", "实施文件 / 删减理由", "状态"], rows)
 
 
 def responsibility_matrix(plan: SitePlan, href: Href) -> str:
@@ -199,7 +215,7 @@ def responsibility_matrix(plan: SitePlan, href: Href) -> str:
     ]
     return _page("职责分配矩阵",
                  "● 表示该岗位在该文件规定的工作中承担职责。岗位名称链接到其岗位职责。\n",
-                 _table(header, rows))
+                 html_table(header, rows))
 
 
 def records_register(plan: SitePlan, href: Href) -> str:
@@ -211,7 +227,7 @@ def records_register(plan: SitePlan, href: Href) -> str:
          html.escape(template.keeper or ""), html.escape(template.retention or "")]
         for template in _in_force(plan, DocType.RECORD_TEMPLATE)
     ]
-    return _page("记录清单", _table(["记录编号", "记录名称", "产生于", "保管部门", "保管期限"], rows))
+    return _page("记录清单", html_table(["记录编号", "记录名称", "产生于", "保管部门", "保管期限"], rows))
 
 
 def pending_work_page(plan: SitePlan, href: Href) -> str:
@@ -256,7 +272,7 @@ def pending_work_page(plan: SitePlan, href: Href) -> str:
              "编制人不能审核或批准自己编制的修订。\n"]
     for title, intro, header, rows in sections:
         parts.append(f"## {title}\n")
-        parts += [f"共 {len(rows)} 项。{intro}\n", _table(header, rows)] if rows else ["无。\n"]
+        parts += [f"共 {len(rows)} 项。{intro}\n", html_table(header, rows)] if rows else ["无。\n"]
     return _page("待办事项", *parts)
 
 
@@ -288,7 +304,7 @@ def controlled_copies_page(plan: SitePlan, href: Href) -> str:
             ("已收回的受控本", ["文件编号", "版本", "发放号", "持有人", "收回日期", "收回人", "处置"],
              done_rows)):
         parts.append(f"## {title}\n")
-        parts += [f"共 {len(table)} 份。\n", _table(header, table)] if table else ["无。\n"]
+        parts += [f"共 {len(table)} 份。\n", html_table(header, table)] if table else ["无。\n"]
     return _page("受控文件发放回收登记", *parts, note=COPIES_NOTE)
 
 
@@ -302,7 +318,7 @@ def recent_revisions_page(plan: SitePlan, href: Href) -> str:
     for title, rows in (("已批准待生效", [r for r in revisions if r.coming]),
                         (f"最近 {RECENT_DAYS} 天内生效", [r for r in revisions if not r.coming])):
         parts.append(f"## {title}\n")
-        parts += [f"共 {len(rows)} 项。\n", _table(header, recent_rows(plan, href, rows))] \
+        parts += [f"共 {len(rows)} 项。\n", html_table(header, recent_rows(plan, href, rows))] \
             if rows else ["无。\n"]
     return _page("最近修订", *parts)
 
@@ -317,5 +333,5 @@ def department_page(plan: SitePlan, href: Href, department: str) -> str:
             for d in _in_force(plan, doc_type) if d.department == department]
         if rows:
             parts += [f"## {doc_type.label}\n",
-                      _table(["文件编号", "文件名称", "版本", "生效日期", "备注"], rows)]
+                      html_table(["文件编号", "文件名称", "版本", "生效日期", "备注"], rows)]
     return _page(department, *parts)

@@ -22,8 +22,11 @@ def relative_link(target_uri: str, from_uri: str) -> str:
     return posixpath.relpath(target_uri, posixpath.dirname(from_uri) or ".")
 
 
-def clause_anchor(number: str) -> str:
-    return "iso-" + number.replace(".", "-")
+def clause_anchor(number: str, standard: str | None = None) -> str:
+    """The clause matrix's anchor of a clause; ``standard`` (its key, ``24001``) tells the
+    standards apart when a manual declares several."""
+    prefix = f"gbt{standard}-" if standard else "iso-"
+    return prefix + number.replace(".", "-")
 
 
 def header_card(document: Document, state: str, approved: str,

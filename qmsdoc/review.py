@@ -417,7 +417,8 @@ def _impact(gate: GateResult, number: str, old: Document | None, new: Document |
     citing = sorted(d.label for d in gate.manual if d.number != number
                     and any(cited == number for cited, _ in d.cited_documents()))
     return Impact(tuple(citing), shown.roles if shown else (), shown.records if shown else (),
-                  shown.clauses if shown else (), tuple(changed_registers(old, new)))
+                  tuple(gate.clauses.heading(c) for c in shown.clauses) if shown else (),
+                  tuple(changed_registers(old, new)))
 
 
 def changed_registers(old: Document | None, new: Document | None) -> Iterator[str]:

@@ -26,8 +26,10 @@ RULES: dict[str, str] = {
     "schema.field-not-for-type": "字段只适用于另一类文件（如 retention 只用于记录表格）。",
     "schema.number-type-mismatch": "文件编号与文件类型不符（程序文件为 QP-nn，记录表格为 QR-nn-nn 等）。",
     "schema.replaced-by-not-obsolete": "只有已作废的文件才能写替代文件 replaced_by。",
-    "template.forbidden": "正文只允许 {{ doc(\"编号\") }} 和 {{ clause(\"条款\") }} 两种模板写法，"
-                          "其他模板语法会在生成网站时被当作代码执行。",
+    "template.forbidden": "受控文件只允许 {{ doc(\"编号\") }} 和 {{ clause(\"条款\") }} 两种模板写法，"
+                          "网站页面另可调用 documents()、recent_revisions()；其他模板语法会在"
+                          "生成网站时被当作代码执行。",
+    "template.bad-argument": "网站页面中的宏参数有误（如不存在的文件类型、归口部门或岗位）。",
     "content.script": "受控文件和网站页面不能含 <script> 脚本（代码块和行内代码中展示的除外）。",
     "content.event-handler": "HTML 标签和属性列表 {…} 不能带 onclick、onerror 等事件属性"
                              "（点击、加载时执行的代码）。",
@@ -45,9 +47,12 @@ RULES: dict[str, str] = {
     "record.not-produced": "每份现行记录表格至少由一份现行程序文件或作业指导书产生。",
     "role.no-responsibility": "文件中提到的每个岗位都要有岗位职责文件。",
     "role.duplicate-responsibility": "一个岗位只能有一份岗位职责文件。",
-    "clause.unknown": "条款号必须是 GB/T 19001-2016（ISO 9001:2015）中存在的条款。",
+    "clause.unknown": "条款号必须是所引用标准（默认 GB/T 19001-2016）中存在的条款。",
+    "clause.ambiguous": "qmsdoc.yml 声明了多个标准时，条款引用要写明标准号，例如 \"24001:6.1.2\"。",
+    "clause.standard-not-declared": "条款引用只能指向 qmsdoc.yml 的 standards 中声明的标准"
+                                    "（例如 \"13485:8.5.2\" 在未声明 ISO 13485 时是错误）。",
     "coverage.no-quality-manual": "必须有一份现行有效的质量手册（体系建立期间为警告）。",
-    "coverage.clause-not-addressed": "第 4–10 章的每个要求条款都要由现行文件涉及，"
+    "coverage.clause-not-addressed": "每个声明的标准第 4–10 章的每个要求条款都要由现行文件涉及，"
                                      "或在质量手册中写明删减理由（体系建立期间为警告）。",
     "coverage.excluded-but-addressed": "删减的条款不应同时被文件声称涉及。",
     # People and approvals
@@ -83,6 +88,9 @@ RULES: dict[str, str] = {
     "review.overdue": "现行文件应在评审周期内完成定期评审。",
     "page.uncommitted": "员工网站只发布已提交的网站页面；未提交的页面或修改不发布（--strict 时报错）。",
     "file.symlink": "符号链接只能指向仓库中已提交的文件；受控文件不能是符号链接。",
+    "asset.missing": "已批准的文本引用的图片或附件必须在批准它的提交中（与文本一同提交、一同批准）；"
+                     "否则网站不生成。",
+    "asset.outside": "文件引用的图片或附件必须在仓库和网站之内（放在文件旁边，用相对路径引用）。",
     "governance.hook-outside": "mkdocs.yml 列出的钩子必须放在受控的 hooks/ 目录中。",
     "history.shallow": "必须在完整的 git 克隆中检查（不能是浅克隆）。",
     "history.untracked": "受控文件、人员名册和设置必须纳入 git 管理。",

@@ -14,6 +14,7 @@ import datetime
 import shutil
 import string
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from .clauses import DEFAULT_STANDARDS, SHIPPED
 from .config import Settings
 from .errors import QmsdocError
 from .loader import load_manual
@@ -148,11 +150,19 @@ def _folder(settings: Settings, doc_type: DocType, manual: Manual) -> str:
 
 
 def init_manual(target: Path, organisation: str, name: str | None, email: str | None,
-                today: datetime.date) -> str:
-    """Write a new manual into the empty folder ``target`` and commit it; return the commit."""
+                today: datetime.date, standards: Sequence[str] = DEFAULT_STANDARDS) -> str:
+    """Write a new manual into the empty folder ``target`` and commit it; return the commit.
+
+    ``standards``: the national numbers of the standards the manual covers.
+    """
     organisation = organisation.strip()
     if not organisation:
         raise QmsdocError("--org 不能为空：写单位名称，例如 示范市市场监督管理局")
+    standards = list(dict.fromkeys(s.strip() for s in standards)) or list(DEFAULT_STANDARDS)
+    unknown = [s for s in standards if s not in SHIPPED]
+    if unknown:
+        raise QmsdocError(f"--standard {unknown[0]} 有误：qmsdoc 没有这个标准的条款目录。"
+                          f"可选的标准：{'、'.join(SHIPPED)}（照此写国家标准号，含年代号）")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise QmsdocError(f"{target} 不是空目录：qmsdoc init 只在新建的空目录中建立文件库，"
                           "换一个目录名，或先清空该目录")
@@ -165,7 +175,7 @@ def init_manual(target: Path, organisation: str, name: str | None, email: str | 
         raise QmsdocError("不知道第一位人员（局长）是谁：用 --name 姓名 --email 邮箱 写明，"
                           "或先设置 git config user.name 和 user.email")
     values = {"organisation": organisation, "name": name, "email": email,
-              "today": today.isoformat()}
+              "today": today.isoformat(), "standards": ", ".join(standards)}
     target.mkdir(parents=True, exist_ok=True)
     templates = resources.files("qmsdoc") / "data" / "init"
     with resources.as_file(templates) as source:

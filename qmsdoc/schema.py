@@ -28,6 +28,9 @@ NUMBER = {"type": "string", "pattern": NUMBER_RE.pattern,
 DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date",
         "x-hint": "日期写作 年-月-日，例如 2025-03-01"}
 TEXT = {"type": "string", "minLength": 1}
+# A clause number, after the standard's national number when the manual declares several.
+CLAUSE_PATTERN = r"^([0-9]+:)?[0-9]+(\.[0-9]+)*$"
+CLAUSE_HINT = ("条款号写作带引号的文字；声明了多个标准时，前面加标准号和冒号")
 
 
 def _list(items: dict[str, Any], title: str) -> dict[str, Any]:
@@ -53,8 +56,9 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
         "review_interval": {"title": "评审周期（月）", "type": "string",
                             "pattern": r"^([1-9]|[1-5][0-9]|60)$",
                             "x-hint": "填写 1 到 60 之间的月数，例如 12"},
-        "clauses": _list({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)*$",
-                          "x-hint": "条款号写作带引号的文字，例如 \"7.5.3\""}, "涉及条款"),
+        "clauses": _list({"type": "string", "pattern": CLAUSE_PATTERN,
+                          "x-hint": CLAUSE_HINT + "，例如 \"7.5.3\" 或 \"24001:6.1.2\""},
+                         "涉及条款"),
         "related": _list(NUMBER, "相关文件"),
         "records": _list(NUMBER, "产生的记录"),
         "roles": _list(TEXT, "涉及岗位"),
@@ -91,8 +95,8 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
                 "type": "object", "required": ["clause", "justification"],
                 "additionalProperties": False,
                 "properties": {
-                    "clause": {"title": "条款", "type": "string", "pattern": r"^[0-9]+(\.[0-9]+)*$",
-                               "x-hint": "条款号写作带引号的文字，例如 \"8.3\""},
+                    "clause": {"title": "条款", "type": "string", "pattern": CLAUSE_PATTERN,
+                               "x-hint": CLAUSE_HINT + "，例如 \"8.3\" 或 \"19001:8.3\""},
                     "justification": {"title": "删减理由", "type": "string", "minLength": 10},
                 },
             },

@@ -19,9 +19,12 @@ from . import registers
 from .approvals import Revision
 from .archive import WITHDRAWN, ArchiveEntry, archive_entries, relative_url
 from .archive_pages import link, obsolete_notice
+from .assets import Assets, Reference, committed_assets, references, working_assets
+from .errors import QmsdocError
+from .findings import Finding
 from .forms import form_link
 from .gate import GateResult
-from .loader import MACRO_RE
+from .macros import MACRO_RE
 from .model import DocType, Document, State
 from .printing import PrintHeading, with_print_head
 from .publication import DocumentStatus
@@ -142,6 +145,49 @@ class SitePlan:
         contents = self.gate.repository.blob_bytes(blobs.values())
         return {uri: contents[sha] for uri, sha in blobs.items()}
 
+    def assets(self) -> Assets:
+        """The images and attachments the published texts link to, as their approving commits
+        hold them (:mod:`qmsdoc.assets`); in preview, as the working tree holds them."""
+        taken = {*self._pages_by_uri, *self.site_files, *(p.src_uri for p in self.generated)}
+        if self.preview:  # files in the docs folder reach the preview through MkDocs itself
+            refs = [ref for page in self.documents.values() for ref in self._references(page)[0]
+                    if not PurePosixPath(ref.path).is_relative_to(self.docs_dir)]
+            return working_assets(self.gate.settings.root, refs, taken)
+        wanted: dict[str, list[Reference]] = {}
+        outside = []
+        for page in [*self.documents.values(), *self.revisions]:
+            refs, findings = self._references(page)
+            outside += findings
+            if refs:
+                commit = self._revision_of(page).approval.evidence.commit.sha
+                wanted.setdefault(commit, []).extend(refs)
+        assets = committed_assets(self.gate.repository, wanted, taken)
+        assets.findings[:0] = outside
+        return assets
+
+    def published_assets(self) -> list[tuple[str, bytes]]:
+        """(source path in the site, content) of each file to publish beside the pages.
+
+        Raises :class:`QmsdocError` listing what stops one from being published.
+        """
+        assets = self.assets()
+        if assets.findings:
+            listed = "\n".join(f.format() for f in assets.findings)
+            raise QmsdocError(f"已批准的文件引用的图片或附件有 {len(assets.findings)} 个问题，"
+                              f"网站没有生成：\n{listed}")
+        return assets.files
+
+    def _references(self, page: SitePage) -> tuple[list[Reference], list[Finding]]:
+        path = (self.gate.statuses[page.number or ""].working.path if self.preview
+                else self._revision_of(page).snapshot.path)
+        return references(page.markdown, page.src_uri, path, page.number)
+
+    def _revision_of(self, page: SitePage) -> Revision:
+        """The approved revision whose text a document's page (or a revision's page) shows."""
+        revision = page.revision or self.gate.statuses[page.number or ""].published
+        assert revision is not None
+        return revision
+
     def _shown(self, number: str) -> Document:
         """The document whose text and metadata the page shows."""
         status = self.gate.statuses[number]
@@ -207,7 +253,8 @@ class SitePlan:
 
     def cite_clause(self, number: str, href: Href) -> str:
         """``{{ clause("9.2") }}``: the clause with its Chinese heading, linked to the matrix."""
-        target = f"{href(registers.COVERAGE_URI)}#{clause_anchor(number)}"
+        anchor = clause_anchor(*self.gate.clauses.anchor_of(number))
+        target = f"{href(registers.COVERAGE_URI)}#{anchor}"
         text = self.gate.clauses.heading(number)
         return f'<a href="{html.escape(target)}">{html.escape(text)}</a>'
 

@@ -25,7 +25,7 @@ ALLOWED_WORDS = {
     "publish", "recall", "review", "rules", "status", "verify", "git", "HEAD", "site", "yml",
     "QMSDOC_DATE", "JSON", "HTML", "Markdown", "PDF", "CSV", "csv", "UTF", "BOM", "Excel", "WPS",
     "Debian", "fonts", "noto", "cjk", "authority", "QP", "A", "x", "xxx", "procedure",
-    "import", "Word", "docx",
+    "import", "Word", "docx", "GB", "T",  # GB/T: the national standard code
 }
 
 

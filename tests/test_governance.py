@@ -124,3 +124,35 @@ def test_settings_changed_without_approval_only_tighten(approved_repo: ManualRep
         "qmsdoc.yml"]
     approved_repo.edit("qmsdoc.yml", "require_signatures: false", "require_signatures: true")
     assert approved_repo.gate().settings.require_signatures is True
+
+
+def test_an_unapproved_merge_of_approved_changes_is_named(approved_repo: ManualRepo) -> None:
+    """Two changes, each approved on its own branch, merged together without an approval:
+    nobody approved the text they make together."""
+    def approved_branch(name: str, change: str) -> None:
+        approved_repo.git("checkout", "-q", "-b", name, "main")
+        approved_repo.git("checkout", "-q", "-b", f"{name}-side")
+        register = yaml.safe_load(approved_repo.read("people.yml"))
+        if change == "person":
+            register["people"].append(NEW_DIRECTOR)
+        else:
+            register["people"][0]["department"] = "局办公室"
+        approved_repo.write("people.yml", yaml.safe_dump(register, allow_unicode=True,
+                                                         sort_keys=False))
+        approved_repo.commit(f"Change the register: {change}", date="2024-04-20",
+                             paths=("people.yml",))
+        approved_repo.git("checkout", "-q", name)
+        approved_repo.git("merge", "-q", "--no-ff", f"{name}-side", "-m",
+                          "Merge\n\nApproved-by: 王局长 <wang@example.gov.cn>",
+                          person="王局长", date="2024-04-21")
+
+    approved_branch("first", "person")
+    approved_branch("second", "department")
+    approved_repo.git("checkout", "-q", "main")
+    for branch in ("first", "second"):
+        approved_repo.git("merge", "-q", "--no-ff", branch, "-m", f"Merge branch '{branch}'",
+                          person="张合并", date="2024-04-26")
+    warning = findings(approved_repo, "governance.unapproved-change")
+    assert len(warning) == 1, warning
+    assert "人员名册在批准后又被修改（提交" in warning[0].message and "张合并" in warning[0].message
+    assert "未提交" not in warning[0].message

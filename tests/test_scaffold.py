@@ -58,7 +58,8 @@ def test_init_writes_a_committed_manual_in_review(started: ManualRepo) -> None:
     assert (jr02["role"], jr02["state"], jr02["authority"]["issue"][0]) == (
         "文件管理员", "in_review", "quality_manual")
     # The hook and the style sheet shipped with the package are the project's own.
-    for shipped in ("hooks/qmsdoc_mkdocs.py", "docs/stylesheets/qmsdoc.css"):
+    for shipped in ("hooks/qmsdoc_mkdocs.py", "hooks/qmsdoc_macros.py",
+                    "docs/stylesheets/qmsdoc.css"):
         assert started.read(shipped) == (PROJECT / shipped).read_text("utf-8"), shipped
 
 
@@ -70,6 +71,7 @@ def test_a_new_manual_passes_the_gate_and_builds_a_site(started: ManualRepo) -> 
     assert built.returncode == 0, built.stderr
     home = (started.root / "site/index.html").read_text("utf-8")
     assert "测试市测试局质量管理体系文件" in home
+    assert "最近 90 天没有生效的修订" in home  # the home page's macro, rendered
     assert (started.root / "site/registers/master-list/index.html").is_file()
 
 
