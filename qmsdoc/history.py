@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import history_cache
+from .derived_cache import DerivedCache
 from .errors import QmsdocError
 
 if TYPE_CHECKING:
@@ -139,10 +140,15 @@ class GitRepository:
         self.root = root
         self._blobs: dict[str, str] = {}
         self._cache = history_cache.HistoryCache(self, _LOG) if history_cache.enabled() else None
-        if self.run("rev-parse", "--is-inside-work-tree", check=False).strip() != "true":
+        inside, _, git_dir = self.run("rev-parse", "--is-inside-work-tree", "--absolute-git-dir",
+                                      check=False).strip().partition("\n")
+        if inside != "true":
             raise QmsdocError(
                 f"{root} 不是 git 仓库：受控文件的审批与修订记录都来自 git 历史，"
                 "请在仓库的克隆中运行")
+        self.derived = (DerivedCache(Path(git_dir) / history_cache.FOLDER)
+                        if history_cache.enabled() else None)
+        """What qmsdoc derived from texts in earlier runs (see :mod:`.derived_cache`)."""
 
     @functools.cached_property
     def repo(self) -> git.Repo:
@@ -197,19 +203,15 @@ class GitRepository:
     def read_blobs(self, shas: Iterable[str]) -> None:
         """Read many blobs as text with one ``git cat-file --batch`` call."""
         wanted = [sha for sha in dict.fromkeys(shas) if sha not in self._blobs]
-        if self._cache is not None:
-            self._blobs.update(self._cache.blobs(wanted))
-            wanted = [sha for sha in wanted if sha not in self._blobs]
-        read = {sha: content.decode("utf-8", errors="replace")
-                for sha, content in self.blob_bytes(wanted).items()}
-        self._blobs.update(read)
-        if self._cache is not None:
-            self._cache.add_blobs(read)
+        self._blobs.update((sha, content.decode("utf-8", errors="replace"))
+                           for sha, content in self.blob_bytes(wanted).items())
 
     def save_cache(self) -> None:
         """Keep what this run read from history for the next run (see :mod:`.history_cache`)."""
         if self._cache is not None:
             self._cache.save()
+        if self.derived is not None:
+            self.derived.save()
 
     def blob_bytes(self, shas: Iterable[str]) -> dict[str, bytes]:
         """Many blobs exactly as stored, with one ``git cat-file --batch`` call."""

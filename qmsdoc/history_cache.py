@@ -4,9 +4,9 @@ Every check reads the whole history with one ``git log`` and the approved
 texts with ``git cat-file``. Both are facts about commits and blobs, which
 never change once made, so a run keeps them for the next one:
 
-- each commit's records exactly as ``git log`` printed them, keyed by commit
-  id, with the head commit they were read for;
-- the text of each blob read, keyed by blob id.
+each commit's records exactly as ``git log`` printed them, keyed by commit id,
+with the head commit they were read for. (What qmsdoc derives from blob and
+file texts is kept by :mod:`.derived_cache`.)
 
 The next run reuses them only when ``git merge-base --is-ancestor`` proves the
 cached head is still in the current history; it then reads only the new
@@ -45,7 +45,7 @@ FORMAT = 1
 DISABLE = "QMSDOC_NO_CACHE"
 _MAGIC = b"qmsdoc-history-cache\n"
 FOLDER = "qmsdoc-cache"
-_LOG_FILE, _BLOB_FILE = "log", "blobs"
+_LOG_FILE = "log"
 # Environment that changes what git shows as history (replaced or grafted commits).
 _GIT_ENVIRONMENT = ("GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE")
 
@@ -62,12 +62,8 @@ class _DataOnly(pickle.Unpickler):
 
 
 class HistoryCache:
-    """One worktree's cache: read on the first use in a run, written by :meth:`save`.
-
-    Two files: the log (head and records; rewritten when new commits were read)
-    and the blob texts (rewritten when new blobs were read), so that a new commit
-    that brings no new approved text does not rewrite the large one.
-    """
+    """One worktree's log cache: read on the first use in a run, written by :meth:`save`
+    when new commits were read."""
 
     def __init__(self, repository: GitRepository, log_arguments: tuple[str, ...]) -> None:
         self._repository = repository
@@ -76,8 +72,7 @@ class HistoryCache:
         self._key = ""
         self._head = ""
         self._records: dict[str, str] = {}
-        self._blobs: dict[str, str] = {}
-        self._new_log = self._new_blobs = False
+        self._new_log = False
 
     def log(self) -> str:
         """What ``git log <log arguments> HEAD`` prints, reading only commits not cached."""
@@ -90,11 +85,9 @@ class HistoryCache:
         self._folder = Path(git_dir) / FOLDER
         self._key = self._identity(git_dir)
         self._head, self._records = "", {}
-        stored = self._read(_LOG_FILE)
+        stored = read_file(self._folder / _LOG_FILE, self._key)
         if stored is not None and len(stored) == 2 and isinstance(stored[0], str):
             self._head, self._records = stored[0], _texts(stored[1])
-        blobs = self._read(_BLOB_FILE)
-        self._blobs = _texts(blobs[0]) if blobs is not None and len(blobs) == 1 else {}
         if self._head == head:
             new = ""
         elif self._head and git.succeeds("merge-base", "--is-ancestor", self._head, head):
@@ -113,21 +106,11 @@ class HistoryCache:
             self._records, self._new_log = _by_commit(self._full(head)), True
         return "".join(self._records[sha] for sha in commits)
 
-    def blobs(self, shas: list[str]) -> dict[str, str]:
-        """The texts of those blobs that are cached."""
-        return {sha: self._blobs[sha] for sha in shas if sha in self._blobs}
-
-    def add_blobs(self, texts: dict[str, str]) -> None:
-        if self._folder is not None and texts:
-            self._blobs.update(texts)
-            self._new_blobs = True
-
     def save(self) -> None:
         """Write what this run read, if anything was new."""
-        if self._new_log:
-            self._new_log = not self._write(_LOG_FILE, (self._head, self._records))
-        if self._new_blobs:
-            self._new_blobs = not self._write(_BLOB_FILE, (self._blobs,))
+        if self._new_log and self._folder is not None:
+            self._new_log = not write_file(self._folder / _LOG_FILE, self._key,
+                                           (self._head, self._records))
 
     def _text(self, arguments: list[str]) -> str:
         return self._repository.bulk(arguments).decode("utf-8", errors="replace")
@@ -139,54 +122,58 @@ class HistoryCache:
         """Everything besides the commits that shapes what git prints: a cache made under
         anything else is not used."""
         git = self._repository
-        try:
-            qmsdoc = version("qmsdoc")
-        except PackageNotFoundError:  # pragma: no cover - run from a source tree
-            qmsdoc = "unknown"
-        parts = [str(FORMAT), qmsdoc, git_dir, *self._log_arguments,
+        parts = [str(FORMAT), qmsdoc_version(), git_dir, *self._log_arguments,
                  git.run("config", "--list", "-z", check=False),
                  git.run("for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/",
                          check=False),
                  *(f"{name}={os.environ.get(name)}" for name in _GIT_ENVIRONMENT)]
         return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
 
-    def _read(self, name: str) -> tuple[object, ...] | None:
-        """A cache file's data; ``None`` when it is missing or not to be trusted (damaged,
-        truncated, or made by another format, version, repository or configuration)."""
-        assert self._folder is not None
-        try:
-            content = (self._folder / name).read_bytes()
-        except OSError:
-            return None
-        checksum, _, payload = content.removeprefix(_MAGIC).partition(b"\n")
-        if not content.startswith(_MAGIC) or _checksum(payload) != checksum:
-            return None
-        try:
-            data = _DataOnly(io.BytesIO(payload)).load()
-        except Exception:  # noqa: BLE001 - whatever is wrong with the file, it is not used
-            return None
-        if not (isinstance(data, tuple) and len(data) > 2 and data[:2] == (FORMAT, self._key)):
-            return None
-        return data[2:]
 
-    def _write(self, name: str, data: tuple[object, ...]) -> bool:
-        """Replace a cache file whole. One that cannot be written is not: it only saves time."""
-        assert self._folder is not None
-        payload = pickle.dumps((FORMAT, self._key, *data), protocol=pickle.HIGHEST_PROTOCOL)
-        temporary = None
-        try:
-            self._folder.mkdir(exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self._folder, prefix=f"{name}.",
-                                             delete=False) as file:
-                temporary = Path(file.name)
-                file.write(_MAGIC + _checksum(payload) + b"\n")
-                file.write(payload)
-            os.replace(temporary, self._folder / name)
-            return True
-        except OSError:
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
-            return False
+def qmsdoc_version() -> str:
+    try:
+        return version("qmsdoc")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
+
+
+def read_file(file: Path, key: str) -> tuple[object, ...] | None:
+    """A cache file's data; ``None`` when it is missing or not to be trusted (damaged,
+    truncated, or made by another format, version, repository or configuration: its
+    ``key`` is not ``key``)."""
+    try:
+        content = file.read_bytes()
+    except OSError:
+        return None
+    checksum, _, payload = content.removeprefix(_MAGIC).partition(b"\n")
+    if not content.startswith(_MAGIC) or _checksum(payload) != checksum:
+        return None
+    try:
+        data = _DataOnly(io.BytesIO(payload)).load()
+    except Exception:  # noqa: BLE001 - whatever is wrong with the file, it is not used
+        return None
+    if not (isinstance(data, tuple) and len(data) > 2 and data[:2] == (FORMAT, key)):
+        return None
+    return data[2:]
+
+
+def write_file(file: Path, key: str, data: tuple[object, ...]) -> bool:
+    """Replace a cache file whole. One that cannot be written is not: it only saves time."""
+    payload = pickle.dumps((FORMAT, key, *data), protocol=pickle.HIGHEST_PROTOCOL)
+    temporary = None
+    try:
+        file.parent.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=file.parent, prefix=f"{file.name}.",
+                                         delete=False) as stream:
+            temporary = Path(stream.name)
+            stream.write(_MAGIC + _checksum(payload) + b"\n")
+            stream.write(payload)
+        os.replace(temporary, file)
+        return True
+    except OSError:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        return False
 
 
 def _texts(data: object) -> dict[str, str]:
