@@ -1,24 +1,29 @@
-"""The persistent history cache: used where git proves it applies, never otherwise.
+"""The persistent caches: used where git proves they apply, never otherwise.
 
 Each test drives a real repository through the changes a cache must survive or
-refuse, and compares what qmsdoc reads, and the whole gate's findings, with the
-cache and without it. To see whether a run used the cache at all, a test marks a
-cached record (a commit subject or a blob text that git would never print): the
-mark shows up only when the cached file was trusted.
+refuse, and compares what qmsdoc reads, and the whole gate's findings, documents
+and approved revisions, with the cache and without it. To see whether a run used
+the cache at all, a test marks a cached entry (a commit subject or a document
+title that git would never print): the mark shows up only when the cached file
+was trusted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import hashlib
 import pickle
 import shutil
 from pathlib import Path
 
 import pytest
 
-from qmsdoc import history_cache, load_settings, run_gate
+from qmsdoc import derived_cache, history_cache, load_settings, run_gate
+from qmsdoc.approvals import Revision as ApprovedRevision
 from qmsdoc.findings import Finding
 from qmsdoc.history import _LOG, GitRepository, History, read_history
+from qmsdoc.model import Document
 
 from .conftest import ManualRepo
 
@@ -30,9 +35,13 @@ def cache_folder(repo: ManualRepo) -> Path:
     return repo.root / ".git" / history_cache.FOLDER
 
 
+Revision = tuple[str, str, str, object] | None  # path, fingerprint, state, parsed document
+
+
 def read(repo: ManualRepo, *, cached: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[
-        str, History, list[Finding]]:
-    """The log text, the history structures and the gate's findings, with or without cache."""
+        str, History, list[Finding], list[Document], list[tuple[Revision, ...]]]:
+    """The log text, the history structures, and the gate's findings, documents and approved
+    revisions (each with its parsed document), with or without cache."""
     with monkeypatch.context() as patch:
         if not cached:
             patch.setenv(history_cache.DISABLE, "1")
@@ -41,8 +50,17 @@ def read(repo: ManualRepo, *, cached: bool, monkeypatch: pytest.MonkeyPatch) -> 
         repository.save_cache()
         paths = repository.tracked(["."])
         history = read_history(log, paths, watched=["people.yml", "qmsdoc.yml"])
-        findings = run_gate(load_settings(repo.root), today=TODAY).findings
-    return log, history, findings
+        gate = run_gate(load_settings(repo.root), today=TODAY)
+        revisions = [tuple(_revision(r) for r in (s.published, s.latest, *s.coming))
+                     for s in gate.statuses.values()]
+    return log, history, gate.findings, list(gate.manual), revisions
+
+
+def _revision(revision: ApprovedRevision | None) -> Revision:
+    if revision is None:
+        return None
+    snapshot = revision.snapshot
+    return snapshot.path, snapshot.fingerprint, snapshot.state.key, snapshot.document
 
 
 def assert_same_as_uncached(repo: ManualRepo, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -131,7 +149,7 @@ def test_a_cache_from_another_repository_is_not_used(approved_repo: ManualRepo, 
     clone = ManualRepo(tmp_path / "clone")
     repo.git("clone", "-q", str(repo.root), str(clone.root))
     cache_folder(clone).mkdir()
-    for name in ("log", "blobs"):
+    for name in ("log", "derived"):
         (cache_folder(clone) / name).write_bytes((cache_folder(repo) / name).read_bytes())
     assert not marked_log(clone)
     assert_same_as_uncached(clone, monkeypatch)
@@ -181,21 +199,78 @@ class _Touch:
         return Path.touch, (self.path,)
 
 
-def test_blob_texts_are_kept_by_blob_id(approved_repo: ManualRepo,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_derived_results_are_what_parsing_gives(approved_repo: ManualRepo,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Working files edited, broken, copied; revisions whose metadata is not plain fields,
+    and texts that differ from an approved one only in their state."""
     repo = approved_repo
     assert_same_as_uncached(repo, monkeypatch)
-    blob = repo.git("rev-parse", "HEAD:procedures/qp-01.md").strip()
-    cache = history_cache.HistoryCache(GitRepository(repo.root), _LOG)
-    cache.log()
-    assert cache.blobs([blob]) == {blob: repo.read("procedures/qp-01.md")}
-    cache.add_blobs({blob: MARK})
+    assert (cache_folder(repo) / "derived").is_file()
+    assert_same_as_uncached(repo, monkeypatch)  # the warm run
+    # An uncommitted edit; then broken YAML (a finding with its line); then a copy at a new
+    # path (same bytes, another path: its own findings).
+    original = repo.read("procedures/qp-01.md")
+    repo.edit("procedures/qp-01.md", "首次发布", "首次发布，修订一处")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.edit("procedures/qp-01.md", "title: 文件控制程序", "title: [文件控制程序")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.write("procedures/qp-01.md", original)
+    repo.write("procedures/qp-01-copy.md", original)
+    assert_same_as_uncached(repo, monkeypatch)
+    (repo.root / "procedures/qp-01-copy.md").unlink()
+    # A revision whose change summary is a folded block: its facts come from the YAML parser.
+    repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    repo.edit("procedures/qp-01.md", "change_summary: 首次发布",
+              "change_summary: >-\n    第一处修订\n    第二处修订")
+    repo.edit("procedures/qp-01.md", "state: effective", "state: in_review")
+    repo.edit("procedures/qp-01.md", "effective_date: '2024-03-01'",
+              "effective_date: '2024-04-01'")
+    repo.commit("Revise QP-01", date="2024-03-01")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.approve_all(["QP-01"], date="2024-03-05")
+    assert_same_as_uncached(repo, monkeypatch)
+    # The approved text with only its state changed: the same fingerprint, other facts
+    # (after a run that parsed the approved text on its own, with another working text).
+    repo.edit("procedures/qp-01.md", "文件管理员维护", "文件管理员负责维护")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.edit("procedures/qp-01.md", "文件管理员负责维护", "文件管理员维护")
+    repo.edit("procedures/qp-01.md", "state: effective", "state: draft")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.commit("Set QP-01 back to draft", date="2024-03-06")
+    assert_same_as_uncached(repo, monkeypatch)
+    assert_same_as_uncached(repo, monkeypatch)
+
+
+def mark_title(repo: ManualRepo, path: str) -> None:
+    """Put MARK as the title of the cached parse of the working file ``path``."""
+    data = (repo.root / path).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    cache = derived_cache.DerivedCache(cache_folder(repo))
+    known = cache.parsed(path, digest)
+    assert known is not None and known[0] is not None
+    document, findings, claimed = known
+    cache.keep_parsed(path, digest, dataclasses.replace(document, title=MARK), findings, claimed)
     cache.save()
-    repository = GitRepository(repo.root)
-    repository.log()
-    assert repository.blob_text(blob) == MARK  # the cached text is trusted: ids fix content
-    monkeypatch.setenv(history_cache.DISABLE, "1")
-    assert GitRepository(repo.root).blob_text(blob) == repo.read("procedures/qp-01.md")
+
+
+def titles(repo: ManualRepo) -> set[str]:
+    return {d.title for d in run_gate(load_settings(repo.root), today=TODAY).manual}
+
+
+def test_derived_results_are_used_only_for_the_same_bytes_and_code(
+        approved_repo: ManualRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = approved_repo
+    assert_same_as_uncached(repo, monkeypatch)
+    mark_title(repo, "procedures/qp-01.md")
+    assert MARK in titles(repo)  # the same bytes: the cached parse is trusted
+    with monkeypatch.context() as patch:  # another qmsdoc: the whole file is not used
+        patch.setattr(derived_cache, "_key", lambda: "made by other code")
+        assert MARK not in titles(repo)
+    assert MARK not in titles(repo)  # the file that run wrote is that code's: made again
+    mark_title(repo, "procedures/qp-01.md")
+    repo.edit("procedures/qp-01.md", "首次发布", "首次发布。")  # other bytes: parsed again
+    assert MARK not in titles(repo)
+    assert_same_as_uncached(repo, monkeypatch)
 
 
 def test_no_cache_when_turned_off(approved_repo: ManualRepo,
