@@ -1,12 +1,9 @@
 """A persistent cache of what qmsdoc reads from git history, trusted only where git proves it.
 
-Every check reads the whole history with one ``git log`` and the approved
-texts with ``git cat-file``. Both are facts about commits and blobs, which
-never change once made, so a run keeps them for the next one:
-
-each commit's records exactly as ``git log`` printed them, keyed by commit id,
-with the head commit they were read for. (What qmsdoc derives from blob and
-file texts is kept by :mod:`.derived_cache`.)
+Every check reads the whole history with one ``git log``. A commit never
+changes once made, so a run keeps each commit's records exactly as ``git log``
+printed them, keyed by commit id, with the head commit they were read for.
+(What qmsdoc derives from blob and file texts is kept by :mod:`.derived_cache`.)
 
 The next run reuses them only when ``git merge-base --is-ancestor`` proves the
 cached head is still in the current history; it then reads only the new
