@@ -125,7 +125,7 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
         tracked_paths = background.submit(repository.tracked, settings.document_folders)
         changed_paths = background.submit(repository.changed, settings.document_folders)
         pages_git = background.submit(pages_in_git, settings, repository)
-        loaded = load_manual(settings)
+        loaded = load_manual(settings, repository.derived)
     manual = loaded.manual
     tracked, uncommitted = tracked_paths.result(), changed_paths.result()
     findings = list(loaded.findings)
@@ -190,6 +190,7 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
     copies, copy_findings = _copies(settings, repository, history, dates, register, timeline,
                                     statuses, today, strict)
     findings += copy_findings
+    repository.save_cache()
     return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
                       statuses, pages, sorted_findings(findings), today, built_on,
                       governance.changes, copies)
@@ -219,7 +220,7 @@ def _texts_then(history: History, manual: Manual, blobs: Blobs, dates: CommitDat
         if any(dates.judged(e.commit).date() > day for e in events):
             last[document.number] = next((e for e in reversed(events)
                                           if dates.judged(e.commit).date() <= day), None)
-    blobs.repository.read_blobs(e.blob for e in last.values() if e and e.blob)
+    blobs.read(e.blob for e in last.values() if e and e.blob)
     return {number: blobs.snapshot(event.blob, event.path) if event and event.blob else None
             for number, event in last.items()}
 

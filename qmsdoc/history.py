@@ -42,6 +42,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import history_cache
+from .derived_cache import DerivedCache
 from .errors import QmsdocError
 
 if TYPE_CHECKING:
@@ -51,6 +53,11 @@ APPROVED_BY = "Approved-by"
 REVIEWED_BY = "Reviewed-by"
 _IDENTITY_RE = re.compile(r"^(.*?)\s*<([^<>\s]+)>\s*$")
 _FORMAT = "%x1e%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%cI%x1f%s%x1f%(trailers:only,unfold,separator=%x1d)"
+# Every commit with its trailers and changed blobs: merges diffed against each parent with a
+# different tree (one record each), submodules never hidden, so a different tree always prints.
+_LOG = ("-c", "core.quotepath=false", "log", "-z", "--raw", "--no-abbrev", "-M",
+        "--ignore-submodules=none", "--diff-merges=separate", "--topo-order",
+        f"--format={_FORMAT}")
 
 
 @dataclass(frozen=True)
@@ -132,10 +139,16 @@ class GitRepository:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._blobs: dict[str, str] = {}
-        if self.run("rev-parse", "--is-inside-work-tree", check=False).strip() != "true":
+        self._cache = history_cache.HistoryCache(self, _LOG) if history_cache.enabled() else None
+        inside, _, git_dir = self.run("rev-parse", "--is-inside-work-tree", "--absolute-git-dir",
+                                      check=False).strip().partition("\n")
+        if inside != "true":
             raise QmsdocError(
                 f"{root} 不是 git 仓库：受控文件的审批与修订记录都来自 git 历史，"
                 "请在仓库的克隆中运行")
+        self.derived = (DerivedCache(Path(git_dir) / history_cache.FOLDER)
+                        if history_cache.enabled() else None)
+        """What qmsdoc derived from texts in earlier runs (see :mod:`.derived_cache`)."""
 
     @functools.cached_property
     def repo(self) -> git.Repo:
@@ -149,6 +162,10 @@ class GitRepository:
         if check and done.returncode:
             raise _failed(args, done.returncode, done.stderr)
         return done.stdout if done.returncode == 0 else ""
+
+    def succeeds(self, *args: str) -> bool:
+        return subprocess.run(["git", *args], cwd=self.root, capture_output=True,
+                              check=False).returncode == 0
 
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository").strip() == "true"
@@ -186,15 +203,22 @@ class GitRepository:
     def read_blobs(self, shas: Iterable[str]) -> None:
         """Read many blobs as text with one ``git cat-file --batch`` call."""
         wanted = [sha for sha in dict.fromkeys(shas) if sha not in self._blobs]
-        for sha, content in self.blob_bytes(wanted).items():
-            self._blobs[sha] = content.decode("utf-8", errors="replace")
+        self._blobs.update((sha, content.decode("utf-8", errors="replace"))
+                           for sha, content in self.blob_bytes(wanted).items())
+
+    def save_cache(self) -> None:
+        """Keep what this run read from history for the next run (see :mod:`.history_cache`)."""
+        if self._cache is not None:
+            self._cache.save()
+        if self.derived is not None:
+            self.derived.save()
 
     def blob_bytes(self, shas: Iterable[str]) -> dict[str, bytes]:
         """Many blobs exactly as stored, with one ``git cat-file --batch`` call."""
         wanted = list(dict.fromkeys(shas))
         if not wanted:
             return {}
-        output = self._bulk(["cat-file", "--batch"], "".join(f"{sha}\n" for sha in wanted))
+        output = self.bulk(["cat-file", "--batch"], "".join(f"{sha}\n" for sha in wanted))
         contents, position = {}, 0
         for sha in wanted:
             header_end = output.index(b"\n", position)
@@ -220,7 +244,7 @@ class GitRepository:
                     files.append((mode, sha, path))
         return files
 
-    def _bulk(self, args: list[str], stdin: str = "") -> bytes:
+    def bulk(self, args: list[str], stdin: str = "") -> bytes:
         """A git command with large output, through files rather than pipes.
 
         Tens of megabytes of history read through a pipe cost Python a
@@ -238,19 +262,14 @@ class GitRepository:
             return output.read()
 
     def log(self) -> str:
-        """The whole history in one ``git log`` pass: commits, trailers, changed blobs.
-
-        A merge comes as one record per parent with a different tree, each with
-        the diff against that parent; submodules are never hidden, so a
-        different tree always prints a diff.
-        """
+        """The whole history as one ``git log`` pass prints it: commits, trailers, changed
+        blobs; a merge as one record per parent with a different tree, each with the diff
+        against that parent. Commits read before come from the cache."""
         if not self.has_commits():
             return ""
-        return self._bulk([
-            "-c", "core.quotepath=false", "log", "-z", "--raw", "--no-abbrev", "-M",
-            "--ignore-submodules=none", "--diff-merges=separate", "--topo-order",
-            f"--format={_FORMAT}", "HEAD",
-        ]).decode("utf-8", errors="replace")
+        if self._cache is not None:
+            return self._cache.log()
+        return self.bulk([*_LOG, "HEAD"]).decode("utf-8", errors="replace")
 
 
 def _failed(args: Iterable[str], code: int, stderr: str) -> QmsdocError:

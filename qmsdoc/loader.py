@@ -8,6 +8,7 @@ remembered, so references to it are not reported a second time).
 from __future__ import annotations
 
 import datetime
+import hashlib
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
+from .derived_cache import DerivedCache
 from .findings import Finding, Severity
 from .frontmatter import (
     MAX_BYTES,
@@ -225,8 +227,11 @@ def not_utf8(path: str) -> Finding:
                    "文件不是 UTF-8 编码", "用编辑器把文件另存为 UTF-8 编码")
 
 
-def read_document(root: Path, path: str) -> Parsed:
-    """One controlled document from its file; a file over the size limit is not read."""
+def read_document(root: Path, path: str, cache: DerivedCache | None = None) -> Parsed:
+    """One controlled document from its file; a file over the size limit is not read.
+
+    With a cache, a file whose path and bytes were parsed before is not parsed again.
+    """
     data, size = read_limited(root / path)
     if size > MAX_BYTES:  # only its beginning was read, to find its number
         return _unreadable(path, too_large(size), data.decode("utf-8", errors="ignore"))
@@ -234,11 +239,19 @@ def read_document(root: Path, path: str) -> Parsed:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return Parsed(None, [not_utf8(path)], claimed_number(data.decode("utf-8", errors="replace")))
-    return parse_document(path, text)
+    if cache is None:
+        return parse_document(path, text)
+    digest = hashlib.sha256(data).hexdigest()
+    known = cache.parsed(path, digest)
+    if known is not None:
+        return Parsed(*known)
+    parsed = parse_document(path, text)
+    cache.keep_parsed(path, digest, parsed.document, parsed.findings, parsed.claimed_number)
+    return parsed
 
 
-def load_manual(settings: Settings) -> LoadResult:
-    """Load every controlled document of the working tree."""
+def load_manual(settings: Settings, cache: DerivedCache | None = None) -> LoadResult:
+    """Load every controlled document of the working tree (see :func:`read_document`)."""
     documents: list[Document] = []
     findings: list[Finding] = []
     unreadable: set[str] = set()
@@ -248,7 +261,7 @@ def load_manual(settings: Settings) -> LoadResult:
                                     f"document_folders 中的目录 {folder} 不存在",
                                     "创建该目录，或从 qmsdoc.yml 的 document_folders 中删除"))
     for path in document_paths(settings):
-        parsed = read_document(settings.root, path)
+        parsed = read_document(settings.root, path, cache)
         findings += parsed.findings
         if parsed.document is not None:
             documents.append(parsed.document)

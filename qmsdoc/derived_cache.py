@@ -1,0 +1,210 @@
+"""A persistent cache of what qmsdoc derives from texts, keyed by the texts' own ids.
+
+Most of a check's time goes into reading texts that did not change since the
+last run: the YAML front matter of every working file, and the fingerprint
+and facts of every approved revision in history. Each of these is a function
+of one text (and, for a document, its path), so a run keeps them for the next
+one under the text's id:
+
+- per working file, ``(path, SHA-256 of its bytes)``: what
+  :func:`~qmsdoc.loader.parse_document` made of it (document, findings with
+  their lines, the number it claims);
+- per git blob id: its fingerprint; and the facts a snapshot needs (number,
+  type, version, state, effective date, change summary) as its plain fields
+  give them, or that it has no such plain fields;
+- per git blob id and path: the document parsed from that blob.
+
+A blob id or a hash of the bytes fixes the text, so an entry can only be
+wrong if the code that derived it differs: the cache's key includes a hash of
+qmsdoc's own source files, and a cache made by any other code (or format) is
+not used. The file holds plain data only (tuples, strings, numbers; no
+objects), is checked and replaced whole as :mod:`.history_cache` does, and
+lives next to it in the git folder.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+from .findings import Finding, Severity
+from .history_cache import FORMAT, qmsdoc_version, read_file, write_file
+from .model import (
+    ApprovalRecord,
+    Citation,
+    DocType,
+    Document,
+    Exclusion,
+    Right,
+    State,
+    Version,
+)
+
+_FILE = "derived"
+Facts = tuple[str, DocType, Version, State, datetime.date, str]
+"""number, type, version, state, effective date, change summary."""
+
+
+class DerivedCache:
+    """One repository's derived results: read on first use, written by :meth:`save`.
+
+    Working-file entries not used in a run are dropped when the file is written
+    (an edited file leaves its old entry behind); history entries are kept, as
+    history keeps its blobs.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._file = folder / _FILE
+        self._loaded = False
+        self._files: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._fingerprints: dict[str, str] = {}
+        self._facts: dict[str, tuple[Any, ...] | None] = {}
+        self._documents: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._used_files: set[tuple[str, str]] = set()
+        self._new = False
+
+    def parsed(self, path: str, digest: str) -> tuple[Document | None, list[Finding],
+                                                      str | None] | None:
+        """What parsing the file at ``path`` with these bytes gave, if known."""
+        key = (path, digest)
+        entry = self._load()._files.get(key)
+        if entry is None:
+            return None
+        self._used_files.add(key)
+        document, findings, claimed = entry
+        return (None if document is None else _document(document),
+                [_finding(f) for f in findings], claimed)
+
+    def keep_parsed(self, path: str, digest: str, document: Document | None,
+                    findings: list[Finding], claimed: str | None) -> None:
+        key = (path, digest)
+        self._load()._files[key] = (None if document is None else _plain_document(document),
+                                    tuple(_plain_finding(f) for f in findings), claimed)
+        self._used_files.add(key)
+        self._new = True
+
+    def fingerprint(self, sha: str) -> str | None:
+        return self._load()._fingerprints.get(sha)
+
+    def keep_fingerprint(self, sha: str, fingerprint: str) -> None:
+        self._load()._fingerprints[sha] = fingerprint
+        self._new = True
+
+    def facts(self, sha: str) -> tuple[Facts | None] | None:
+        """A blob's plain facts if known, in a 1-tuple: ``(None,)`` is "not plain fields"."""
+        facts = self._load()._facts
+        if sha not in facts:
+            return None
+        plain = facts[sha]
+        return (None if plain is None else _facts(plain),)
+
+    def keep_facts(self, sha: str, facts: Facts | None) -> None:
+        self._load()._facts[sha] = None if facts is None else _plain_facts(facts)
+        self._new = True
+
+    def document(self, sha: str, path: str) -> Document | None:
+        """The document parsed from blob ``sha`` at ``path``, if known (and usable)."""
+        entry = self._load()._documents.get((sha, path))
+        return None if entry is None else _document(entry)
+
+    def keep_document(self, sha: str, path: str, document: Document) -> None:
+        self._load()._documents[(sha, path)] = _plain_document(document)
+        self._new = True
+
+    def save(self) -> None:
+        if not self._new:
+            return
+        files = {key: entry for key, entry in self._files.items() if key in self._used_files}
+        self._new = not write_file(self._file, _key(),
+                                   (files, self._fingerprints, self._facts, self._documents))
+
+    def _load(self) -> DerivedCache:
+        if not self._loaded:
+            self._loaded = True
+            stored = read_file(self._file, _key())
+            if stored is not None and len(stored) == 4 and all(isinstance(s, dict) for s in stored):
+                self._files, self._fingerprints, self._facts, self._documents = cast(
+                    tuple[dict[Any, Any], ...], stored)
+        return self
+
+
+@functools.cache
+def _key() -> str:
+    """The code that derives the results: qmsdoc's version and the hash of its sources."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256(f"{FORMAT}\0{qmsdoc_version()}".encode())
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _plain_facts(facts: Facts) -> tuple[Any, ...]:
+    number, doc_type, version, state, effective, summary = facts
+    return (number, doc_type.name, (version.edition, version.amendment), state.name,
+            effective.isoformat(), summary)
+
+
+def _facts(plain: tuple[Any, ...]) -> Facts:
+    number, doc_type, version, state, effective, summary = plain
+    return (number, DocType[doc_type], Version(*version), State[state],
+            datetime.date.fromisoformat(effective), summary)
+
+
+def _plain_finding(finding: Finding) -> tuple[Any, ...]:
+    return (finding.rule, finding.severity.value, finding.path, finding.line, finding.message,
+            finding.hint, finding.document)
+
+
+def _finding(plain: tuple[Any, ...]) -> Finding:
+    rule, severity, path, line, message, hint, document = plain
+    return Finding(rule, Severity(severity), path, line, message, hint, document)
+
+
+def _plain_document(d: Document) -> tuple[Any, ...]:
+    return (
+        d.path, d.number, d.title, d.type.name, (d.version.edition, d.version.amendment),
+        d.state.name, d.department, d.effective_date.isoformat(), d.review_interval,
+        d.fingerprint, d.body, d.body_line, d.clauses, d.related, d.records, d.roles,
+        d.change_summary,
+        tuple((a.meaning.name, a.name, a.email, a.role, a.date.isoformat(), a.fingerprint, a.line)
+              for a in d.approvals),
+        d.role, tuple((right.name, tuple(t.name for t in types))
+                      for right, types in d.authority.items()),
+        d.retention, d.keeper,
+        tuple((e.clause, e.justification, e.line) for e in d.exclusions),
+        d.issuer, d.reference, d.replaced_by,
+        tuple((c.kind, c.target, c.line) for c in d.citations),
+        dict(d.field_lines),
+    )
+
+
+def _document(plain: tuple[Any, ...]) -> Document:
+    (path, number, title, doc_type, version, state, department, effective, review_interval,
+     fingerprint, body, body_line, clauses, related, records, roles, change_summary,
+     approvals, role, authority, retention, keeper, exclusions, issuer, reference,
+     replaced_by, citations, field_lines) = plain
+    return Document(
+        path=path, number=number, title=title, type=DocType[doc_type], version=Version(*version),
+        state=State[state], department=department,
+        effective_date=datetime.date.fromisoformat(effective), review_interval=review_interval,
+        fingerprint=fingerprint, body=body, body_line=body_line, clauses=clauses,
+        related=related, records=records, roles=roles, change_summary=change_summary,
+        approvals=tuple(
+            ApprovalRecord(Right[meaning], name, email, role_name,
+                           datetime.date.fromisoformat(date), approved, line)
+            for meaning, name, email, role_name, date, approved, line in approvals),
+        role=role,
+        authority=_authority(authority), retention=retention, keeper=keeper,
+        exclusions=tuple(Exclusion(*e) for e in exclusions), issuer=issuer,
+        reference=reference, replaced_by=replaced_by,
+        citations=tuple(Citation(*c) for c in citations), field_lines=field_lines)
+
+
+def _authority(plain: tuple[tuple[str, tuple[str, ...]], ...]) -> Mapping[
+        Right, tuple[DocType, ...]]:
+    return {Right[right]: tuple(DocType[t] for t in types) for right, types in plain}

@@ -1,0 +1,281 @@
+"""The persistent caches: used where git proves they apply, never otherwise.
+
+Each test drives a real repository through the changes a cache must survive or
+refuse, and compares what qmsdoc reads, and the whole gate's findings, documents
+and approved revisions, with the cache and without it. To see whether a run used
+the cache at all, a test marks a cached entry (a commit subject or a document
+title that git would never print): the mark shows up only when the cached file
+was trusted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qmsdoc import derived_cache, history_cache, load_settings, run_gate
+from qmsdoc.approvals import Revision as ApprovedRevision
+from qmsdoc.findings import Finding
+from qmsdoc.history import _LOG, GitRepository, History, read_history
+from qmsdoc.model import Document
+
+from .conftest import ManualRepo
+
+MARK = "Marked in the cache only"
+TODAY = datetime.date(2024, 7, 1)
+
+
+def cache_folder(repo: ManualRepo) -> Path:
+    return repo.root / ".git" / history_cache.FOLDER
+
+
+Revision = tuple[str, str, str, object] | None  # path, fingerprint, state, parsed document
+
+
+def read(repo: ManualRepo, *, cached: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[
+        str, History, list[Finding], list[Document], list[tuple[Revision, ...]]]:
+    """The log text, the history structures, and the gate's findings, documents and approved
+    revisions (each with its parsed document), with or without cache."""
+    with monkeypatch.context() as patch:
+        if not cached:
+            patch.setenv(history_cache.DISABLE, "1")
+        repository = GitRepository(repo.root)
+        log = repository.log()
+        repository.save_cache()
+        paths = repository.tracked(["."])
+        history = read_history(log, paths, watched=["people.yml", "qmsdoc.yml"])
+        gate = run_gate(load_settings(repo.root), today=TODAY)
+        revisions = [tuple(_revision(r) for r in (s.published, s.latest, *s.coming))
+                     for s in gate.statuses.values()]
+    return log, history, gate.findings, list(gate.manual), revisions
+
+
+def _revision(revision: ApprovedRevision | None) -> Revision:
+    if revision is None:
+        return None
+    snapshot = revision.snapshot
+    return snapshot.path, snapshot.fingerprint, snapshot.state.key, snapshot.document
+
+
+def assert_same_as_uncached(repo: ManualRepo, monkeypatch: pytest.MonkeyPatch) -> str:
+    cached = read(repo, cached=True, monkeypatch=monkeypatch)
+    assert cached == read(repo, cached=False, monkeypatch=monkeypatch)
+    return cached[0]
+
+
+def mark(repo: ManualRepo, sha: str) -> None:
+    """Change the cached record of commit ``sha`` to carry MARK as its subject."""
+    cache = history_cache.HistoryCache(GitRepository(repo.root), _LOG)
+    cache.log()
+    subject = repo.git("log", "-1", "--format=%s", sha).strip()
+    records = cache._records  # noqa: SLF001 - the test plays a tampered cache
+    assert subject in records[sha]
+    records[sha] = records[sha].replace(subject, MARK)
+    cache._new_log = True  # noqa: SLF001
+    cache.save()
+
+
+def marked_log(repo: ManualRepo) -> bool:
+    return MARK in GitRepository(repo.root).log()
+
+
+def test_cache_gives_what_git_gives_across_changes(approved_repo: ManualRepo,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = approved_repo
+    assert_same_as_uncached(repo, monkeypatch)
+    assert (cache_folder(repo) / "log").is_file()
+    assert repo.git("status", "--porcelain", "--ignored") == ""  # never in the working tree
+    # A new commit.
+    repo.edit("procedures/qp-01.md", "state: effective", "state: in_review")
+    repo.commit("Revise QP-01", date="2024-03-01")
+    assert_same_as_uncached(repo, monkeypatch)
+    # A rename.
+    repo.git("mv", "procedures/qp-01.md", "procedures/qp-01-renamed.md")
+    repo.commit("Rename QP-01", date="2024-03-02")
+    assert_same_as_uncached(repo, monkeypatch)
+    # A branch that forked before the rename, edited under the old name, merged.
+    repo.git("checkout", "-q", "-b", "side", "HEAD~2")
+    repo.edit("procedures/qp-01.md", "首次发布", "修订一处")
+    repo.commit("Edit on a side branch", date="2024-03-03")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-X", "theirs", "side", "-m", "Merge side",
+             date="2024-03-04")
+    log = assert_same_as_uncached(repo, monkeypatch)
+    assert "Merge side" in log
+    # Approvals after the merge, through qmsdoc itself.
+    repo.edit("procedures/qp-01-renamed.md", "version: A/0", "version: A/1")
+    repo.edit("procedures/qp-01-renamed.md", "effective_date: '2024-03-01'",
+              "effective_date: '2024-04-01'")
+    repo.commit("Raise the version", date="2024-03-05")
+    repo.approve_all(["QP-01"], date="2024-03-05")
+    assert_same_as_uncached(repo, monkeypatch)
+    # An amended commit, then a history moved back: the cached head is no longer an ancestor.
+    repo.git("commit", "-q", "--amend", "-m", "Amended approval", date="2024-03-06")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.git("reset", "-q", "--hard", "HEAD~2")
+    assert_same_as_uncached(repo, monkeypatch)
+
+
+def test_new_commits_are_added_to_the_cached_ones(approved_repo: ManualRepo,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = approved_repo
+    first = repo.git("rev-list", "--max-parents=0", "HEAD").strip()
+    mark(repo, first)
+    assert marked_log(repo)  # the same head: the cached records are used
+    repo.commit("One more commit", date="2024-03-01")
+    assert marked_log(repo)  # an ancestor: cached records kept, the new commit read
+    assert "One more commit" in GitRepository(repo.root).log()
+
+
+def test_a_rewritten_history_is_read_again(approved_repo: ManualRepo,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = approved_repo
+    mark(repo, repo.git("rev-list", "--max-parents=0", "HEAD").strip())
+    repo.git("commit", "-q", "--amend", "--allow-empty", "-m", "Rewritten", date="2024-03-01")
+    assert not marked_log(repo)
+    assert_same_as_uncached(repo, monkeypatch)
+
+
+def test_a_cache_from_another_repository_is_not_used(approved_repo: ManualRepo, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = approved_repo
+    mark(repo, repo.git("rev-list", "--max-parents=0", "HEAD").strip())
+    clone = ManualRepo(tmp_path / "clone")
+    repo.git("clone", "-q", str(repo.root), str(clone.root))
+    cache_folder(clone).mkdir()
+    for name in ("log", "derived"):
+        (cache_folder(clone) / name).write_bytes((cache_folder(repo) / name).read_bytes())
+    assert not marked_log(clone)
+    assert_same_as_uncached(clone, monkeypatch)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "empty", "another format"])
+def test_a_damaged_cache_is_rebuilt(approved_repo: ManualRepo, monkeypatch: pytest.MonkeyPatch,
+                                    damage: str) -> None:
+    repo = approved_repo
+    mark(repo, repo.git("rev-list", "--max-parents=0", "HEAD").strip())
+    file = cache_folder(repo) / "log"
+    content = file.read_bytes()
+    if damage == "truncated":
+        file.write_bytes(content[:len(content) // 2])
+    elif damage == "flipped":
+        file.write_bytes(content[:-10] + bytes([content[-10] ^ 1]) + content[-9:])
+    elif damage == "empty":
+        file.write_bytes(b"")
+    else:
+        monkeypatch.setattr(history_cache, "FORMAT", history_cache.FORMAT + 1)
+    assert not marked_log(repo)
+    assert_same_as_uncached(repo, monkeypatch)
+    assert not marked_log(repo)  # and the file written again is git's own
+
+
+def test_a_cache_naming_code_is_never_unpickled(approved_repo: ManualRepo,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file with a valid checksum whose data names a callable is refused, not run."""
+    repo = approved_repo
+    assert_same_as_uncached(repo, monkeypatch)
+    file = cache_folder(repo) / "log"
+    witness = repo.root / "ran"
+    code = pickle.dumps(_Touch(witness))
+    file.write_bytes(b"qmsdoc-history-cache\n" + history_cache._checksum(code)  # noqa: SLF001
+                     + b"\n" + code)
+    assert_same_as_uncached(repo, monkeypatch)
+    assert not witness.exists()
+
+
+class _Touch:
+    """Unpickling this calls ``Path.touch`` on a path: what a hostile cache would do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return Path.touch, (self.path,)
+
+
+def test_derived_results_are_what_parsing_gives(approved_repo: ManualRepo,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Working files edited, broken, copied; revisions whose metadata is not plain fields,
+    and texts that differ from an approved one only in their state."""
+    repo = approved_repo
+    assert_same_as_uncached(repo, monkeypatch)
+    assert (cache_folder(repo) / "derived").is_file()
+    assert_same_as_uncached(repo, monkeypatch)  # the warm run
+    # An uncommitted edit; then broken YAML (a finding with its line); then a copy at a new
+    # path (same bytes, another path: its own findings).
+    original = repo.read("procedures/qp-01.md")
+    repo.edit("procedures/qp-01.md", "首次发布", "首次发布，修订一处")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.edit("procedures/qp-01.md", "title: 文件控制程序", "title: [文件控制程序")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.write("procedures/qp-01.md", original)
+    repo.write("procedures/qp-01-copy.md", original)
+    assert_same_as_uncached(repo, monkeypatch)
+    (repo.root / "procedures/qp-01-copy.md").unlink()
+    # A revision whose change summary is a folded block: its facts come from the YAML parser.
+    repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    repo.edit("procedures/qp-01.md", "change_summary: 首次发布",
+              "change_summary: >-\n    第一处修订\n    第二处修订")
+    repo.edit("procedures/qp-01.md", "state: effective", "state: in_review")
+    repo.edit("procedures/qp-01.md", "effective_date: '2024-03-01'",
+              "effective_date: '2024-04-01'")
+    repo.commit("Revise QP-01", date="2024-03-01")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.approve_all(["QP-01"], date="2024-03-05")
+    assert_same_as_uncached(repo, monkeypatch)
+    # The approved text with only its state changed: the same fingerprint, other facts
+    # (after a run that parsed the approved text on its own, with another working text).
+    repo.edit("procedures/qp-01.md", "文件管理员维护", "文件管理员负责维护")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.edit("procedures/qp-01.md", "文件管理员负责维护", "文件管理员维护")
+    repo.edit("procedures/qp-01.md", "state: effective", "state: draft")
+    assert_same_as_uncached(repo, monkeypatch)
+    repo.commit("Set QP-01 back to draft", date="2024-03-06")
+    assert_same_as_uncached(repo, monkeypatch)
+    assert_same_as_uncached(repo, monkeypatch)
+
+
+def mark_title(repo: ManualRepo, path: str) -> None:
+    """Put MARK as the title of the cached parse of the working file ``path``."""
+    data = (repo.root / path).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    cache = derived_cache.DerivedCache(cache_folder(repo))
+    known = cache.parsed(path, digest)
+    assert known is not None and known[0] is not None
+    document, findings, claimed = known
+    cache.keep_parsed(path, digest, dataclasses.replace(document, title=MARK), findings, claimed)
+    cache.save()
+
+
+def titles(repo: ManualRepo) -> set[str]:
+    return {d.title for d in run_gate(load_settings(repo.root), today=TODAY).manual}
+
+
+def test_derived_results_are_used_only_for_the_same_bytes_and_code(
+        approved_repo: ManualRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = approved_repo
+    assert_same_as_uncached(repo, monkeypatch)
+    mark_title(repo, "procedures/qp-01.md")
+    assert MARK in titles(repo)  # the same bytes: the cached parse is trusted
+    with monkeypatch.context() as patch:  # another qmsdoc: the whole file is not used
+        patch.setattr(derived_cache, "_key", lambda: "made by other code")
+        assert MARK not in titles(repo)
+    assert MARK not in titles(repo)  # the file that run wrote is that code's: made again
+    mark_title(repo, "procedures/qp-01.md")
+    repo.edit("procedures/qp-01.md", "首次发布", "首次发布。")  # other bytes: parsed again
+    assert MARK not in titles(repo)
+    assert_same_as_uncached(repo, monkeypatch)
+
+
+def test_no_cache_when_turned_off(approved_repo: ManualRepo,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.rmtree(cache_folder(approved_repo))  # made by the approvals' own checks
+    monkeypatch.setenv(history_cache.DISABLE, "1")
+    run_gate(load_settings(approved_repo.root), today=TODAY)
+    assert not cache_folder(approved_repo).exists()
