@@ -7,7 +7,8 @@ or version reaches the pages that cite it; a register's signature is its whole
 text. A change to the navigation (a title, a document added or withdrawn)
 rebuilds every page. Site pages (which may list documents) are always rebuilt.
 MkDocs then writes only those pages; the search index of a rebuild is
-completed with the entries of the pages it did not write.
+completed with the entries of the pages it did not write, and the theme's
+templates are compiled once per preview, not once per rebuild.
 
 Only the preview does this: the staff site is always built whole.
 """
@@ -19,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import jinja2
 
 from .render import relative_link
 
@@ -44,6 +47,7 @@ class PreviewMemory:
     signatures: dict[str, str] = field(default_factory=dict)
     navigation: str | None = None
     search_docs: list[dict[str, Any]] = field(default_factory=list)
+    templates: TemplateCache = field(default_factory=lambda: TemplateCache())
 
     def plan_rebuild(self, plan: SitePlan, navigation: Any) -> Rebuild:
         signatures = {page.src_uri: signature(plan, page) for page in plan.pages()}
@@ -85,3 +89,22 @@ def complete_search_index(site_dir: Path, rebuilt_urls: set[str],
     index["docs"] = kept + index["docs"]
     index_file.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
     return list(index["docs"])
+
+
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled theme templates, kept in memory between the rebuilds of one preview.
+
+    Each rebuild makes a new template environment; Jinja keys a compiled
+    template by its name and a checksum of its source, so an edited template
+    is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self._compiled:
+            bucket.bytecode_from_string(self._compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import PROJECT, ManualRepo, mini_manual, new_repo
+from .test_published_input import SITE_SETTINGS
 
 MACROS_PLUGIN = """plugins:
   - macros:
@@ -73,17 +74,7 @@ def test_the_guard_refuses_every_other_template_syntax(tmp_path: Path, page: str
     assert result.returncode != 0 and said in result.stderr, result.stderr
 
 
-SITE = """site_name: 测试局质量管理体系文件
-docs_dir: docs
-site_dir: site
-theme:
-  name: material
-  language: zh
-  font: false
-hooks:
-  - hooks/qmsdoc_mkdocs.py
-markdown_extensions: [toc, tables, admonition, attr_list]
-"""
+SITE = SITE_SETTINGS
 HOME = """# 测试局
 
 体系总体说明见 {{ doc("QM-01") }}。

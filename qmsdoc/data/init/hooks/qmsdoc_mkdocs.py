@@ -234,6 +234,7 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
     with the whole navigation) beside MkDocs, which now renders the pages."""
     plan = _plan()
     if plan.preview:
+        env.bytecode_cache = _preview.templates
         return env
     theme = Theme(config.site_name, theme_stylesheets(map(Path, config.theme.dirs),
                                                       config.extra_css))
