@@ -50,7 +50,7 @@ theme:
   name: material
   language: zh
   font: false
-  features: [navigation.tabs, navigation.sections, navigation.top, search.highlight]
+  features: [{features}]
 extra_css: [stylesheets/qmsdoc.css]
 plugins:
   - search:
@@ -65,10 +65,14 @@ markdown_extensions:
   - admonition
   - attr_list
 {hooks}"""
-SITE_CONFIGS = {  # file name: (site folder, plugins, hooks)
-    "mkdocs.yml": ("site-ours", MACROS, "hooks:\n  - hooks/qmsdoc_mkdocs.py\n"),
-    "mkdocs-plain.yml": ("site-plain", "", ""),
-    "mkdocs-peers.yml": ("site-peers", "  - git-revision-date-localized:\n"
+FORMER_FEATURES = "navigation.tabs, navigation.sections, navigation.top, search.highlight"
+"""The theme features the project's site had before issue 11: the plain builds keep them."""
+FEATURES = f"navigation.prune, {FORMER_FEATURES}"
+"""Ours: as the project's mkdocs.yml, each page carries only its own tab's navigation."""
+SITE_CONFIGS = {  # file name: (site folder, theme features, plugins, hooks)
+    "mkdocs.yml": ("site-ours", FEATURES, MACROS, "hooks:\n  - hooks/qmsdoc_mkdocs.py\n"),
+    "mkdocs-plain.yml": ("site-plain", FORMER_FEATURES, "", ""),
+    "mkdocs-peers.yml": ("site-peers", FORMER_FEATURES, "  - git-revision-date-localized:\n"
                          "      enable_creation_date: true\n  - git-authors\n", ""),
 }
 """Our build reads mkdocs.yml, which is governed like the hook, so it is committed;
@@ -225,8 +229,8 @@ def approve(stream: Stream, docs: list[Doc], texts: dict[str, str], meaning: str
 
 def site_config(name: str) -> str:
     """The text of one of the three builds' MkDocs settings (see ``SITE_CONFIGS``)."""
-    site_dir, plugins, hooks = SITE_CONFIGS[name]
-    return SITE.format(site_dir=site_dir, plugins=plugins, hooks=hooks)
+    site_dir, features, plugins, hooks = SITE_CONFIGS[name]
+    return SITE.format(site_dir=site_dir, features=features, plugins=plugins, hooks=hooks)
 
 
 def site_files() -> dict[str, str]:
