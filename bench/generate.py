@@ -154,13 +154,26 @@ def people_register() -> str:
     return yaml.safe_dump({"people": people}, allow_unicode=True, sort_keys=False)
 
 
-def documents(rng: random.Random) -> list[Doc]:
-    """The first edition of every document (its effective date is set by the schedule)."""
-    numbers = (["QM-01"] + [f"QP-{i:02d}" for i in range(1, 100)]
-               + [f"WI-{i // 10 + 1:02d}-{i % 10 + 1:02d}" for i in range(300)]
-               + [f"JR-{i:02d}" for i in range(1, 51)]
-               + [f"QR-{i // 10 + 1:02d}-{i % 10 + 1:02d}" for i in range(500)]
-               + [f"EX-{i:02d}" for i in range(1, 51)])
+def documents(rng: random.Random, count: int = 1_000) -> list[Doc]:
+    """The first edition of every document (its effective date is set by the schedule).
+
+    ``count`` documents in the proportions of the 1,000-document manual: one quality
+    manual, about 10 % procedures, 30 % work instructions, 5 % job descriptions (at
+    least the 50 whose posts people and procedures hold), 5 % external documents,
+    and record templates for the rest.
+    """
+    def share(part: int, least: int) -> int:
+        return max(least, round((count - 1) * part / 999))
+
+    others = {"QP": share(99, 4), "WI": share(300, 1), "JR": share(50, 50), "EX": share(50, 1)}
+    records = count - 1 - sum(others.values())
+    if records < 1:
+        raise ValueError(f"{count} documents are too few for the bench manual")
+    numbers = (["QM-01"] + [f"QP-{i:02d}" for i in range(1, others["QP"] + 1)]
+               + [f"WI-{i // 10 + 1:02d}-{i % 10 + 1:02d}" for i in range(others["WI"])]
+               + [f"JR-{i:02d}" for i in range(1, others["JR"] + 1)]
+               + [f"QR-{i // 10 + 1:02d}-{i % 10 + 1:02d}" for i in range(records)]
+               + [f"EX-{i:02d}" for i in range(1, others["EX"] + 1)])
     prefix = {"QM": "quality_manual", "QP": "procedure", "WI": "work_instruction",
               "JR": "job_responsibility", "QR": "record_template", "EX": "external_document"}
     procedures = [n for n in numbers if n.startswith("QP")]
@@ -256,13 +269,15 @@ def project_files() -> dict[str, str]:
     return files
 
 
-def generate(target: Path, commits: int = 10_000, seed: int = 9001) -> None:
+def generate(target: Path, commits: int = 10_000, seed: int = 9001,
+             count: int = 1_000) -> None:
+    """A repository of ``count`` documents and ``commits`` commits in ``target``."""
     rng = random.Random(seed)
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
-    docs = documents(rng)
+    docs = documents(rng, count)
     batches = [docs[start:start + BATCH] for start in range(0, len(docs), BATCH)]
     stream = Stream()
     # Set up, then per batch one commit adding it, one reviewing, one approving: the

@@ -19,7 +19,9 @@ every run reports which ``qmsdoc`` it imported; the baseline builds in a second 
 tree of the bench repository holding the baseline's hook, so the new code's governed
 tree stays as approved.
 
-``--builds-only`` measures only the builds (ours and plain Material, alternating).
+Then ``qmsdoc check`` at several sizes of repository (``--sizes``, see bench/sizes.py).
+``--only builds`` measures only the builds (ours and plain Material, alternating),
+``--only sizes`` only the checks by size.
 
 Each command runs in its own process; times are wall-clock (builds: the median of
 three), memory is the peak resident set. The new code counts as no slower when its
@@ -51,6 +53,7 @@ from generate import (
     site_files,
 )
 from pdf_speed import measure_pdf
+from sizes import SIZES, measure_sizes, parse_sizes
 
 BIN = Path(sys.executable).parent
 OUT = PROJECT / "bench" / "out"
@@ -187,10 +190,15 @@ def main() -> None:
                         help=f"commit to compare with (default {BASELINE}; 'none': skip)")
     parser.add_argument("--no-peers", action="store_true",
                         help="skip the build with the git peer plugins (about 5 minutes)")
-    parser.add_argument("--builds-only", action="store_true",
-                        help="measure only our build and the plain Material build")
+    parser.add_argument("--only", choices=["builds", "sizes"],
+                        help="measure only the builds (ours and plain Material) or the sizes")
+    parser.add_argument("--sizes", default=",".join(f"{d}:{c}" for d, c in SIZES),
+                        help="DOCUMENTS:COMMITS,… for the check by size ('none': skip)")
     args = parser.parse_args()
     repo = args.repo
+    sizes = parse_sizes(args.sizes)
+    if args.only == "sizes":
+        return check_sizes(sizes)
     fresh = args.regenerate or not is_current(repo)
     if fresh:
         print(f"Generating {repo} ({args.commits} commits)…", flush=True)
@@ -210,7 +218,7 @@ def main() -> None:
     for code in codes:
         print(f"{code.name}: qmsdoc from {code.source}, runs in {code.repo}", flush=True)
 
-    if args.builds_only:
+    if args.only == "builds":
         builds, plain = compare_builds(codes, repo)
         report_builds(codes, builds, plain)
         return
@@ -235,6 +243,14 @@ def main() -> None:
           f"{max(r.seconds for r in reviews):.2f} s, CPU {median(reviews).cpu:.2f} s); "
           f"target ≤ 2 s: {'met' if seconds <= 2 else 'NOT met'}")
     measure_pdf(PROJECT, OUT)
+    check_sizes(sizes)
+
+
+def check_sizes(sizes: list[tuple[int, int]]) -> None:
+    code = Code("new", PROJECT, OUT)
+    measure_sizes(OUT, sizes,
+                  lambda repo: measure([sys.executable, "-c", CHECK, "check"], repo, code),
+                  lambda command, repo: measure(command, repo))
 
 
 def compare_builds(codes: list[Code], repo: Path) -> tuple[dict[str, list[Sample]],
