@@ -160,19 +160,25 @@ def documents(rng: random.Random, count: int = 1_000) -> list[Doc]:
     ``count`` documents in the proportions of the 1,000-document manual: one quality
     manual, about 10 % procedures, 30 % work instructions, 5 % job descriptions (at
     least the 50 whose posts people and procedures hold), 5 % external documents,
-    and record templates for the rest.
+    and record templates for the rest. Numbers have two digits (QP-99, WI-99-99), so
+    beyond 99 procedures, job descriptions and external documents the rest are records.
     """
-    def share(part: int, least: int) -> int:
-        return max(least, round((count - 1) * part / 999))
+    def share(part: int, least: int, most: int = 99) -> int:
+        return min(most, max(least, round((count - 1) * part / 999)))
 
-    others = {"QP": share(99, 4), "WI": share(300, 1), "JR": share(50, 50), "EX": share(50, 1)}
+    def two_part(prefix: str, total: int) -> list[str]:
+        group = max(10, -(-total // 99))  # ten to a group, as at 1,000 documents
+        return [f"{prefix}-{i // group + 1:02d}-{i % group + 1:02d}" for i in range(total)]
+
+    others = {"QP": share(99, 4), "WI": share(300, 1, 99 * 99), "JR": share(50, 50),
+              "EX": share(50, 1)}
     records = count - 1 - sum(others.values())
-    if records < 1:
-        raise ValueError(f"{count} documents are too few for the bench manual")
+    if not 1 <= records <= 99 * 99:
+        raise ValueError(f"{count} documents do not fit the bench manual's numbering")
     numbers = (["QM-01"] + [f"QP-{i:02d}" for i in range(1, others["QP"] + 1)]
-               + [f"WI-{i // 10 + 1:02d}-{i % 10 + 1:02d}" for i in range(others["WI"])]
+               + two_part("WI", others["WI"])
                + [f"JR-{i:02d}" for i in range(1, others["JR"] + 1)]
-               + [f"QR-{i // 10 + 1:02d}-{i % 10 + 1:02d}" for i in range(records)]
+               + two_part("QR", records)
                + [f"EX-{i:02d}" for i in range(1, others["EX"] + 1)])
     prefix = {"QM": "quality_manual", "QP": "procedure", "WI": "work_instruction",
               "JR": "job_responsibility", "QR": "record_template", "EX": "external_document"}
