@@ -31,6 +31,7 @@ FOLDERS = {"quality_manual": "docs/manual", "procedure": "docs/procedures",
            "work_instruction": "docs/instructions", "job_responsibility": "docs/responsibilities",
            "record_template": "docs/records", "external_document": "docs/external"}
 STEP = datetime.timedelta(hours=3)  # between two commits: the clock only moves forward
+SPAN = 10_000 * STEP  # a longer history has shorter steps: no commit dated in the future
 BATCH = 50  # documents added, reviewed and approved per commit in the first edition
 EFFECTIVE = re.compile(r"^(\s*effective_date: ).*$", re.MULTILINE)
 HOOK = "hooks/qmsdoc_mkdocs.py"
@@ -107,10 +108,11 @@ class Stream:
     out: bytearray = field(default_factory=bytearray)
     commits: int = 0
     clock: datetime.datetime = datetime.datetime(2022, 1, 3, 9, 0, tzinfo=ZONE)
+    step: datetime.timedelta = STEP
 
     def day_of(self, ahead: int) -> str:
         """The day of the commit ``ahead`` commits from now."""
-        return (self.clock + ahead * STEP).date().isoformat()
+        return (self.clock + ahead * self.step).date().isoformat()
 
     def _data(self, payload: str) -> None:
         raw = payload.encode("utf-8")
@@ -118,7 +120,7 @@ class Stream:
 
     def commit(self, person: tuple[str, str], message: str, files: dict[str, str],
                renames: tuple[tuple[str, str], ...] = ()) -> datetime.datetime:
-        self.clock += STEP
+        self.clock += self.step
         stamp = f"{int(self.clock.timestamp())} +0800"
         self.commits += 1
         self.out += f"commit refs/heads/main\nmark :{self.commits}\n".encode()
@@ -229,7 +231,7 @@ def approve(stream: Stream, docs: list[Doc], texts: dict[str, str], meaning: str
             who: str) -> None:
     """One commit recording ``who``'s review or approval of ``docs``, as qmsdoc approve does."""
     name, email = person(who)
-    day = (stream.clock + datetime.timedelta(hours=3)).date().isoformat()
+    day = stream.day_of(1)  # the day of the commit below
     role = "局长" if who == DIRECTOR else "管理者代表"
     files = {}
     for doc in docs:
@@ -285,7 +287,7 @@ def generate(target: Path, commits: int = 10_000, seed: int = 9001,
     subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
     docs = documents(rng, count)
     batches = [docs[start:start + BATCH] for start in range(0, len(docs), BATCH)]
-    stream = Stream()
+    stream = Stream(step=min(STEP, SPAN / commits))
     # Set up, then per batch one commit adding it, one reviewing, one approving: the
     # first edition takes effect on the day its last batch is approved.
     first_edition = stream.day_of(1 + 3 * len(batches))
