@@ -68,8 +68,8 @@ markdown_extensions:
 {hooks}"""
 FORMER_FEATURES = "navigation.tabs, navigation.sections, navigation.top, search.highlight"
 """The theme features the project's site had before issue 11: the plain builds keep them."""
-FEATURES = f"navigation.prune, {FORMER_FEATURES}"
-"""Ours: as the project's mkdocs.yml, each page carries only its own tab's navigation."""
+FEATURES = "navigation.prune, navigation.tabs, navigation.top, search.highlight"
+"""Ours, as the project's mkdocs.yml: each page carries its own tab and series expanded."""
 SITE_CONFIGS = {  # file name: (site folder, theme features, plugins, hooks)
     "mkdocs.yml": ("site-ours", FEATURES, MACROS, "hooks:\n  - hooks/qmsdoc_mkdocs.py\n"),
     "mkdocs-plain.yml": ("site-plain", FORMER_FEATURES, "", ""),
