@@ -41,7 +41,8 @@ lint: $(READY)  ## 代码检查（ruff、mypy）
 	$(BIN)/ruff check qmsdoc hooks tests bench
 	$(BIN)/mypy qmsdoc
 
-# Options: make bench BENCH_ARGS="--baseline REV | --baseline none, --no-peers, --regenerate"
+# Options: make bench BENCH_ARGS="--baseline REV | --baseline none, --no-peers, --regenerate,
+#   --builds-only (our build and plain Material only), --repo PATH (another bench repository)"
 bench: $(READY)  ## 性能基准
 	$(BIN)/python -m compileall -q qmsdoc
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -31,6 +31,7 @@ FOLDERS = {"quality_manual": "docs/manual", "procedure": "docs/procedures",
            "work_instruction": "docs/instructions", "job_responsibility": "docs/responsibilities",
            "record_template": "docs/records", "external_document": "docs/external"}
 STEP = datetime.timedelta(hours=3)  # between two commits: the clock only moves forward
+SPAN = 10_000 * STEP  # a longer history has shorter steps: no commit dated in the future
 BATCH = 50  # documents added, reviewed and approved per commit in the first edition
 EFFECTIVE = re.compile(r"^(\s*effective_date: ).*$", re.MULTILINE)
 HOOK = "hooks/qmsdoc_mkdocs.py"
@@ -50,7 +51,7 @@ theme:
   name: material
   language: zh
   font: false
-  features: [navigation.tabs, navigation.sections, navigation.top, search.highlight]
+  features: [{features}]
 extra_css: [stylesheets/qmsdoc.css]
 plugins:
   - search:
@@ -65,10 +66,14 @@ markdown_extensions:
   - admonition
   - attr_list
 {hooks}"""
-SITE_CONFIGS = {  # file name: (site folder, plugins, hooks)
-    "mkdocs.yml": ("site-ours", MACROS, "hooks:\n  - hooks/qmsdoc_mkdocs.py\n"),
-    "mkdocs-plain.yml": ("site-plain", "", ""),
-    "mkdocs-peers.yml": ("site-peers", "  - git-revision-date-localized:\n"
+FORMER_FEATURES = "navigation.tabs, navigation.sections, navigation.top, search.highlight"
+"""The theme features the project's site had before issue 11: the plain builds keep them."""
+FEATURES = "navigation.prune, navigation.tabs, navigation.top, search.highlight"
+"""Ours, as the project's mkdocs.yml: each page carries its own tab and series expanded."""
+SITE_CONFIGS = {  # file name: (site folder, theme features, plugins, hooks)
+    "mkdocs.yml": ("site-ours", FEATURES, MACROS, "hooks:\n  - hooks/qmsdoc_mkdocs.py\n"),
+    "mkdocs-plain.yml": ("site-plain", FORMER_FEATURES, "", ""),
+    "mkdocs-peers.yml": ("site-peers", FORMER_FEATURES, "  - git-revision-date-localized:\n"
                          "      enable_creation_date: true\n  - git-authors\n", ""),
 }
 """Our build reads mkdocs.yml, which is governed like the hook, so it is committed;
@@ -103,10 +108,11 @@ class Stream:
     out: bytearray = field(default_factory=bytearray)
     commits: int = 0
     clock: datetime.datetime = datetime.datetime(2022, 1, 3, 9, 0, tzinfo=ZONE)
+    step: datetime.timedelta = STEP
 
     def day_of(self, ahead: int) -> str:
         """The day of the commit ``ahead`` commits from now."""
-        return (self.clock + ahead * STEP).date().isoformat()
+        return (self.clock + ahead * self.step).date().isoformat()
 
     def _data(self, payload: str) -> None:
         raw = payload.encode("utf-8")
@@ -114,7 +120,7 @@ class Stream:
 
     def commit(self, person: tuple[str, str], message: str, files: dict[str, str],
                renames: tuple[tuple[str, str], ...] = ()) -> datetime.datetime:
-        self.clock += STEP
+        self.clock += self.step
         stamp = f"{int(self.clock.timestamp())} +0800"
         self.commits += 1
         self.out += f"commit refs/heads/main\nmark :{self.commits}\n".encode()
@@ -150,13 +156,32 @@ def people_register() -> str:
     return yaml.safe_dump({"people": people}, allow_unicode=True, sort_keys=False)
 
 
-def documents(rng: random.Random) -> list[Doc]:
-    """The first edition of every document (its effective date is set by the schedule)."""
-    numbers = (["QM-01"] + [f"QP-{i:02d}" for i in range(1, 100)]
-               + [f"WI-{i // 10 + 1:02d}-{i % 10 + 1:02d}" for i in range(300)]
-               + [f"JR-{i:02d}" for i in range(1, 51)]
-               + [f"QR-{i // 10 + 1:02d}-{i % 10 + 1:02d}" for i in range(500)]
-               + [f"EX-{i:02d}" for i in range(1, 51)])
+def documents(rng: random.Random, count: int = 1_000) -> list[Doc]:
+    """The first edition of every document (its effective date is set by the schedule).
+
+    ``count`` documents in the proportions of the 1,000-document manual: one quality
+    manual, about 10 % procedures, 30 % work instructions, 5 % job descriptions (at
+    least the 50 whose posts people and procedures hold), 5 % external documents,
+    and record templates for the rest. Numbers have two digits (QP-99, WI-99-99), so
+    beyond 99 procedures, job descriptions and external documents the rest are records.
+    """
+    def share(part: int, least: int, most: int = 99) -> int:
+        return min(most, max(least, round((count - 1) * part / 999)))
+
+    def two_part(prefix: str, total: int) -> list[str]:
+        group = max(10, -(-total // 99))  # ten to a group, as at 1,000 documents
+        return [f"{prefix}-{i // group + 1:02d}-{i % group + 1:02d}" for i in range(total)]
+
+    others = {"QP": share(99, 4), "WI": share(300, 1, 99 * 99), "JR": share(50, 50),
+              "EX": share(50, 1)}
+    records = count - 1 - sum(others.values())
+    if not 1 <= records <= 99 * 99:
+        raise ValueError(f"{count} documents do not fit the bench manual's numbering")
+    numbers = (["QM-01"] + [f"QP-{i:02d}" for i in range(1, others["QP"] + 1)]
+               + two_part("WI", others["WI"])
+               + [f"JR-{i:02d}" for i in range(1, others["JR"] + 1)]
+               + two_part("QR", records)
+               + [f"EX-{i:02d}" for i in range(1, others["EX"] + 1)])
     prefix = {"QM": "quality_manual", "QP": "procedure", "WI": "work_instruction",
               "JR": "job_responsibility", "QR": "record_template", "EX": "external_document"}
     procedures = [n for n in numbers if n.startswith("QP")]
@@ -206,7 +231,7 @@ def approve(stream: Stream, docs: list[Doc], texts: dict[str, str], meaning: str
             who: str) -> None:
     """One commit recording ``who``'s review or approval of ``docs``, as qmsdoc approve does."""
     name, email = person(who)
-    day = (stream.clock + datetime.timedelta(hours=3)).date().isoformat()
+    day = stream.day_of(1)  # the day of the commit below
     role = "局长" if who == DIRECTOR else "管理者代表"
     files = {}
     for doc in docs:
@@ -225,8 +250,8 @@ def approve(stream: Stream, docs: list[Doc], texts: dict[str, str], meaning: str
 
 def site_config(name: str) -> str:
     """The text of one of the three builds' MkDocs settings (see ``SITE_CONFIGS``)."""
-    site_dir, plugins, hooks = SITE_CONFIGS[name]
-    return SITE.format(site_dir=site_dir, plugins=plugins, hooks=hooks)
+    site_dir, features, plugins, hooks = SITE_CONFIGS[name]
+    return SITE.format(site_dir=site_dir, features=features, plugins=plugins, hooks=hooks)
 
 
 def site_files() -> dict[str, str]:
@@ -252,15 +277,17 @@ def project_files() -> dict[str, str]:
     return files
 
 
-def generate(target: Path, commits: int = 10_000, seed: int = 9001) -> None:
+def generate(target: Path, commits: int = 10_000, seed: int = 9001,
+             count: int = 1_000) -> None:
+    """A repository of ``count`` documents and ``commits`` commits in ``target``."""
     rng = random.Random(seed)
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
-    docs = documents(rng)
+    docs = documents(rng, count)
     batches = [docs[start:start + BATCH] for start in range(0, len(docs), BATCH)]
-    stream = Stream()
+    stream = Stream(step=min(STEP, SPAN / commits))
     # Set up, then per batch one commit adding it, one reviewing, one approving: the
     # first edition takes effect on the day its last batch is approved.
     first_edition = stream.day_of(1 + 3 * len(batches))

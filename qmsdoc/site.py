@@ -43,6 +43,8 @@ from .render import (
 from .revision_history import COMING, HistoryRow, history_rows
 from .wayfinding import duties_html
 
+SERIES_ABOVE = 50
+"""A type with more documents than this is listed by series (QR-05-01, QR-05-02 → QR-05)."""
 CARD_MARKER = "<!-- qmsdoc:card -->"
 HISTORY_MARKER = "<!-- qmsdoc:history -->"
 NOTICE_MARKER = "<!-- qmsdoc:notice -->"
@@ -397,11 +399,10 @@ class SitePlan:
         nav: list[Any] = [{"首页": "index.md"}] if "index.md" in other_pages else []
         nav += [page for page in other_pages if page != "index.md"]
         for doc_type in DocType:
-            entries = [{html.escape(page.title): page.src_uri} for page in sorted(
-                self.documents.values(), key=lambda p: p.number or "")
-                if self.gate.statuses[page.number or ""].working.type is doc_type]
-            if entries:
-                nav.append({doc_type.label: entries})
+            pages = [page for page in sorted(self.documents.values(), key=lambda p: p.number or "")
+                     if self.gate.statuses[page.number or ""].working.type is doc_type]
+            if pages:
+                nav.append({doc_type.label: series_nav(pages)})
         departments = f"{registers.DEPARTMENTS_DIR}/"
         nav.append({"文件目录与矩阵": [{page.title: page.src_uri} for page in self.generated
                                  if not page.src_uri.startswith(departments)]})
@@ -410,3 +411,22 @@ class SitePlan:
         if by_department:
             nav.append({"归口部门": by_department})
         return nav
+
+
+def series_nav(pages: list[SitePage]) -> list[Any]:
+    """A type's navigation: its documents, in series when there are many.
+
+    With the theme's navigation.prune a page carries only its own series expanded, the
+    other series as one link each: a build renders every page's navigation, so a flat
+    list of thousands of documents would cost thousands of entries per page.
+    """
+    series: dict[str, list[dict[str, str]]] = {}
+    for page in pages:
+        number = page.number or ""
+        prefix = number.rsplit("-", 1)[0] if number.count("-") > 1 else number
+        series.setdefault(prefix, []).append({html.escape(page.title): page.src_uri})
+    entries = [entry for members in series.values() for entry in members]
+    if len(entries) <= SERIES_ABOVE or len(series) == len(entries):
+        return entries
+    return [{f"{prefix} 系列": members} if len(members) > 1 else members[0]
+            for prefix, members in series.items()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from urllib.parse import quote, unquote
 import pytest
 
 from qmsdoc import load_settings, run_gate
+from qmsdoc.model import DocType
 
 GENERATED = ["registers/master-list", "registers/clause-coverage",
              "registers/responsibility-matrix", "registers/records-register"]
@@ -321,3 +323,38 @@ def test_a_document_number_is_in_its_page_title_for_search(built_in_august_2025:
 
     assert titled("QP-05") == titled("qp-05") == ["procedures/qp-05/"]
     assert titled("wi-10-01") == ["procedures/wi-10-01/"]
+
+
+def site_links(site: Path, uri: str, start: str, end: str) -> set[str]:
+    """The pages linked between ``start`` and ``end`` of a page's HTML, as site paths."""
+    page = (site / uri / "index.html").read_text(encoding="utf-8")
+    begin = page.index(start)
+    part = page[begin:page.index(end, begin)]
+    targets = (unquote(href).split("#")[0] for href in re.findall(r'href="([^"]+)"', part))
+    return {posixpath.normpath(posixpath.join(uri, target)).strip("/")
+            for target in targets if target and not target.startswith(("http", "#"))}
+
+
+def test_a_page_carries_its_own_tab_of_navigation_and_staff_still_reach_every_document(
+        built_sample: Path) -> None:
+    """navigation.prune: the sidebar lists the page's own section only (the build renders
+    a thousand documents' navigation a thousand times otherwise), while the tabs, each
+    section's sidebar and the master list still lead to every document in force."""
+    site = built_sample / "site"
+    gate = run_gate(load_settings(built_sample))
+    in_force: dict[DocType, set[str]] = {}
+    for status in gate.published():
+        uri = status.working.path.removeprefix("docs/").removesuffix(".md")
+        in_force.setdefault(status.working.type, set()).add(uri)
+    procedure = "procedures/qp-04"
+    sidebar = site_links(site, procedure, "md-nav--primary", "md-sidebar--secondary")
+    assert in_force[DocType.PROCEDURE] <= sidebar | {procedure}
+    for doc_type, uris in in_force.items():
+        if doc_type is not DocType.PROCEDURE and len(uris) > 1:
+            assert len(uris & sidebar) == 1, doc_type  # the tab's first page, not the rest
+    every = set().union(*in_force.values())
+    reached_by_tabs = set()
+    for tab in site_links(site, procedure, 'class="md-tabs"', "</nav>"):
+        reached_by_tabs |= site_links(site, tab, "md-nav--primary", "md-sidebar--secondary")
+    assert every <= reached_by_tabs
+    assert every <= site_links(site, "registers/master-list", "<article", "</article>")
