@@ -42,7 +42,8 @@ lint: $(READY)  ## 代码检查（ruff、mypy）
 	$(BIN)/mypy qmsdoc
 
 # Options: make bench BENCH_ARGS="--baseline REV | --baseline none, --no-peers, --regenerate,
-#   --builds-only (our build and plain Material only), --repo PATH (another bench repository)"
+#   --only builds|preview|sizes (only that part), --sizes 250:2500,… (or none),
+#   --repo PATH (another bench repository)"
 bench: $(READY)  ## 性能基准
 	$(BIN)/python -m compileall -q qmsdoc
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

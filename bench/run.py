@@ -19,9 +19,11 @@ every run reports which ``qmsdoc`` it imported; the baseline builds in a second 
 tree of the bench repository holding the baseline's hook, so the new code's governed
 tree stays as approved.
 
-Then ``qmsdoc check`` at several sizes of repository (``--sizes``, see bench/sizes.py).
+Then the preview (`make serve`: from saving a document to the reloaded page, see
+bench/preview_speed.py) and ``qmsdoc check`` at several sizes of repository, cold,
+warm and after one new commit (``--sizes``, see bench/sizes.py).
 ``--only builds`` measures only the builds (ours and plain Material, alternating),
-``--only sizes`` only the checks by size.
+``--only preview`` only the preview, ``--only sizes`` only the checks by size.
 
 Each command runs in its own process; times are wall-clock (builds: the median of
 three), memory is the peak resident set. The new code counts as no slower when its
@@ -53,6 +55,7 @@ from generate import (
     site_files,
 )
 from pdf_speed import measure_pdf
+from preview_speed import measure_preview
 from sizes import SIZES, measure_sizes, parse_sizes
 
 BIN = Path(sys.executable).parent
@@ -190,8 +193,9 @@ def main() -> None:
                         help=f"commit to compare with (default {BASELINE}; 'none': skip)")
     parser.add_argument("--no-peers", action="store_true",
                         help="skip the build with the git peer plugins (about 5 minutes)")
-    parser.add_argument("--only", choices=["builds", "sizes"],
-                        help="measure only the builds (ours and plain Material) or the sizes")
+    parser.add_argument("--only", choices=["builds", "sizes", "preview"],
+                        help="measure only the builds (ours and plain Material), the sizes "
+                             "or the preview")
     parser.add_argument("--sizes", default=",".join(f"{d}:{c}" for d, c in SIZES),
                         help="DOCUMENTS:COMMITS,… for the check by size ('none': skip)")
     args = parser.parse_args()
@@ -222,6 +226,8 @@ def main() -> None:
         builds, plain = compare_builds(codes, repo)
         report_builds(codes, builds, plain)
         return
+    if args.only == "preview":
+        return measure_preview(repo)
 
     def check(code: Code) -> Sample:
         return measure([sys.executable, "-c", CHECK, "check"], code.repo, code)
@@ -243,6 +249,7 @@ def main() -> None:
           f"{max(r.seconds for r in reviews):.2f} s, CPU {median(reviews).cpu:.2f} s); "
           f"target ≤ 2 s: {'met' if seconds <= 2 else 'NOT met'}")
     measure_pdf(PROJECT, OUT)
+    measure_preview(repo)
     check_sizes(sizes)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -41,7 +42,7 @@ from .render import (
     relative_link,
 )
 from .revision_history import COMING, HistoryRow, history_rows
-from .wayfinding import duties_html
+from .wayfinding import RoleDuties, duties_by_role, duties_html
 
 SERIES_ABOVE = 50
 """A type with more documents than this is listed by series (QR-05-01, QR-05-02 → QR-05)."""
@@ -207,6 +208,11 @@ class SitePlan:
         if pure.is_relative_to(self.docs_dir):
             return pure.relative_to(self.docs_dir).as_posix()
         return pure.as_posix()
+
+    @cached_property
+    def duties(self) -> dict[str, RoleDuties]:
+        """What each role follows and keeps (listed on its job responsibility's page)."""
+        return duties_by_role(self)
 
     def controlled_uris(self) -> set[str]:
         """Every controlled document's place, published or not."""

@@ -38,14 +38,22 @@ class RoleDuties:
     records: tuple[Document, ...]
 
 
-def role_duties(plan: SitePlan, role: str) -> RoleDuties:
+def duties_by_role(plan: SitePlan) -> dict[str, RoleDuties]:
+    """What each role named in a document in force follows and keeps."""
     in_force = sorted((s.published_document for s in plan.gate.published()),
                       key=lambda d: d.number)
-    followed = tuple(d for d in in_force if d.type in FOLLOWED and role in d.roles)
-    produced = {number for d in followed for number in d.records}
-    records = tuple(d for d in in_force
-                    if d.type is DocType.RECORD_TEMPLATE and d.number in produced)
-    return RoleDuties(followed, records)
+    templates = {d.number: d for d in in_force if d.type is DocType.RECORD_TEMPLATE}
+    followed: dict[str, list[Document]] = {}
+    for document in in_force:
+        if document.type in FOLLOWED:
+            for role in dict.fromkeys(document.roles):
+                followed.setdefault(role, []).append(document)
+    duties = {}
+    for role, documents in followed.items():
+        produced = {number for d in documents for number in d.records}
+        duties[role] = RoleDuties(tuple(documents), tuple(
+            templates[number] for number in sorted(produced) if number in templates))
+    return duties
 
 
 def _document_link(plan: SitePlan, document: Document, link_to: Href) -> str:
@@ -56,7 +64,7 @@ def _document_link(plan: SitePlan, document: Document, link_to: Href) -> str:
 
 def duties_html(plan: SitePlan, role: str, link_to: Href) -> str:
     """The two lists under a job responsibility, as HTML (generated, so not for search)."""
-    duties = role_duties(plan, role)
+    duties = plan.duties.get(role, RoleDuties((), ()))
     documents = "".join(
         f"<li>{_document_link(plan, d, link_to)}（{html.escape(d.type.label)}，"
         f"{html.escape(str(d.version))}）</li>" for d in duties.documents)

@@ -96,3 +96,12 @@ def test_a_failed_build_is_not_remembered(preview: Preview) -> None:
     preview.build()
     assert UNTOUCHED not in preview.page("procedures/qp-01")
     assert "维护文件。" in preview.page("procedures/qp-01")
+
+
+def test_a_new_version_reaches_the_pages_that_cite_it(preview: Preview) -> None:
+    """The navigation stays the same; QM-01 cites QP-01 with its version."""
+    preview.mark("manual/qm-01", "responsibilities/jr-01")
+    preview.repo.edit("procedures/qp-01.md", "version: A/0", "version: A/1")
+    preview.build()
+    assert "QP-01，A/1" in preview.page("manual/qm-01")
+    assert UNTOUCHED in preview.page("responsibilities/jr-01")
