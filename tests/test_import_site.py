@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from docx import Document
 
 from qmsdoc.assets import linked_files
@@ -17,7 +16,7 @@ from qmsdoc.site import SitePlan
 
 from .conftest import ManualRepo
 from .test_import import png
-from .test_scaffold import build, init
+from .test_scaffold import build, init, register_first_people
 
 SVG_PLAIN = b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="2" height="2"/></svg>'
 SVG_SCRIPT = (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
@@ -45,19 +44,7 @@ def word_procedure(path: Path, number: str, title: str, step: str, image: bool =
 def grow_register(repo: ManualRepo) -> None:
     """The register gains a reviewer (管理者代表) and the document controller, approved by the
     director the first register names; their job responsibilities are approved."""
-    repo.git("checkout", "-q", "-b", "people", date="2024-01-06")
-    people = yaml.safe_load(repo.read("people.yml"))
-    people["people"] += [
-        {"name": "陈代表", "emails": ["chen@example.gov.cn"], "department": "局领导",
-         "roles": [{"role": "管理者代表", "from": "2024-01-05"}]},
-        {"name": "李文管", "emails": ["li@example.gov.cn"], "department": "办公室",
-         "roles": [{"role": "文件管理员", "from": "2024-01-05"}]}]
-    repo.write("people.yml", yaml.safe_dump(people, allow_unicode=True, sort_keys=False))
-    repo.commit("登记管理者代表和文件管理员", person="李文管", date="2024-01-06")
-    repo.git("checkout", "-q", "main", date="2024-01-06")
-    repo.git("merge", "-q", "--no-ff", "people", "-m",
-             "合并人员名册的修改\n\nApproved-by: 王局长 <wang@example.gov.cn>",
-             person="王局长", date="2024-01-07")
+    register_first_people(repo)
     result = repo.qmsdoc("new", "岗位职责", "--number", "JR-03", "--title", "管理者代表岗位职责",
                          "--effective-date", "2024-01-20")
     assert result.exit_code == 0, result.output

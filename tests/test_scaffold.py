@@ -109,10 +109,9 @@ def test_new_refuses_in_chinese(started: ManualRepo, args: tuple[str, ...], mess
     assert message in result.output
 
 
-def test_a_new_department_grows_its_manual_and_publishes(started: ManualRepo) -> None:
-    repo = started
-    # The document controller adds the first people; the director named in the first register
-    # approves that under the job responsibilities proposed (none is approved yet).
+def register_first_people(repo: ManualRepo) -> None:
+    """The document controller adds the first people; the director named in the first register
+    approves that under the job responsibilities proposed (none is approved yet)."""
     repo.git("checkout", "-q", "-b", "people", date="2024-01-06")
     people = yaml.safe_load(repo.read("people.yml"))
     people["people"] += [
@@ -126,6 +125,11 @@ def test_a_new_department_grows_its_manual_and_publishes(started: ManualRepo) ->
     repo.git("merge", "-q", "--no-ff", "people", "-m",
              "合并人员名册的修改\n\nApproved-by: 王局长 <wang@example.gov.cn>",
              person="王局长", date="2024-01-07")
+
+
+def test_a_new_department_grows_its_manual_and_publishes(started: ManualRepo) -> None:
+    repo = started
+    register_first_people(repo)
     for new in (("岗位职责", "--number", "JR-03", "--title", "管理者代表岗位职责"),
                 ("procedure", "--number", "QP-01", "--title", "文件控制程序")):
         assert repo.qmsdoc("new", *new, "--effective-date", "2024-01-20").exit_code == 0
