@@ -140,8 +140,8 @@ class GitRepository:
         self.root = root
         self._blobs: dict[str, str] = {}
         self._cache = history_cache.HistoryCache(self, _LOG) if history_cache.enabled() else None
-        inside, _, git_dir = self.run("rev-parse", "--is-inside-work-tree", "--absolute-git-dir",
-                                      check=False).strip().partition("\n")
+        inside, _, git_dir = self.run("rev-parse", "--is-inside-work-tree", "--path-format=absolute",
+                                      "--git-common-dir", check=False).strip().partition("\n")
         if inside != "true":
             raise QmsdocError(
                 f"{root} 不是 git 仓库：受控文件的审批与修订记录都来自 git 历史，"

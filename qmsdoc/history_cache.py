@@ -17,8 +17,10 @@ commits: each makes the cache start again from a full read. Only data is
 unpickled (no classes), and a file is replaced whole (temporary file, then
 ``os.replace``), so concurrent runs leave one complete file or the other.
 
-The cache lives in the worktree's git folder (``.git/qmsdoc-cache/``): never
-in the working tree or a commit, and gone with a temporary worktree.
+The cache lives in the repository's git folder (``.git/qmsdoc-cache/``), never
+in the working tree or a commit, and is shared by the repository's worktrees
+(``qmsdoc review`` checks the base commit in a temporary one): a worktree whose
+HEAD does not descend from the cached head reads the whole log again.
 ``QMSDOC_NO_CACHE=1`` turns it off.
 """
 
@@ -74,8 +76,9 @@ class HistoryCache:
     def log(self) -> str:
         """What ``git log <log arguments> HEAD`` prints, reading only commits not cached."""
         git = self._repository
-        git_dir, shallow, head = git.run("rev-parse", "--absolute-git-dir",
-                                         "--is-shallow-repository", "HEAD").split("\n")[:3]
+        git_dir, shallow, head = git.run("rev-parse", "--path-format=absolute",
+                                         "--git-common-dir", "--is-shallow-repository",
+                                         "HEAD").split("\n")[:3]
         if shallow == "true":  # a deepening fetch changes old commits' parents: never cache
             return self._full(head)
         order = _start(git.root, "rev-list", "--topo-order", "HEAD")

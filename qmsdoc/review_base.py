@@ -13,7 +13,6 @@ import collections
 import dataclasses
 import datetime
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -26,7 +25,6 @@ from pathlib import Path
 from .errors import QmsdocError
 from .findings import Finding, Severity
 from .history import GitRepository
-from .history_cache import DISABLE as CACHE_OFF
 
 MAIN_BRANCHES = ("main", "master", "origin/main", "origin/HEAD")
 _COMMIT_ID_RE = re.compile(r"\b[0-9a-f]{7,40}\b")
@@ -82,8 +80,6 @@ def gate_at(repository: GitRepository, sha: str, day: datetime.date) -> list[Fin
         done = subprocess.run(
             [sys.executable, "-m", "qmsdoc", "check", "--json", "--root", str(tree),
              "--date", day.isoformat()],
-            # The worktree's cache would go with it: writing one costs more than it saves.
-            env={**os.environ, CACHE_OFF: "1"},
             capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
         if done.returncode not in (0, 1):
             reason = done.stderr.strip().removeprefix("qmsdoc：") or f"退出码 {done.returncode}"

@@ -279,3 +279,15 @@ def test_no_cache_when_turned_off(approved_repo: ManualRepo,
     monkeypatch.setenv(history_cache.DISABLE, "1")
     run_gate(load_settings(approved_repo.root), today=TODAY)
     assert not cache_folder(approved_repo).exists()
+
+
+def test_worktrees_share_the_cache(approved_repo: ManualRepo, tmp_path: Path) -> None:
+    """qmsdoc review checks its base commit in a temporary worktree: it finds what the main
+    worktree's runs derived (keyed by content, so any worktree may use it)."""
+    repo = approved_repo
+    run_gate(load_settings(repo.root), today=TODAY)
+    mark_title(repo, "procedures/qp-01.md")
+    other = tmp_path / "other"
+    repo.git("worktree", "add", "-q", "--detach", str(other), "HEAD")
+    assert MARK in {d.title for d in run_gate(load_settings(other), today=TODAY).manual}
+    assert not (repo.root / ".git/worktrees/other" / history_cache.FOLDER).exists()
