@@ -131,9 +131,11 @@ def _macro_call(node: nodes.Node, allowed: frozenset[str]) -> MacroCall | str:
     return MacroCall(macro.name, arguments, node.lineno)
 
 
-def argument_problems(call: MacroCall, departments: set[str], roles: set[str]) -> Iterator[str]:
+def argument_problems(call: MacroCall, manual: Manual) -> Iterator[str]:
     """What is wrong with a list macro's arguments (documents and clauses are checked as
     citations, like a controlled document's)."""
+    departments = {d.department for d in manual}
+    roles = {role for d in manual for role in d.roles}
     if call.name == "documents":
         kind = call.arguments.get("type")
         if kind is not None and doc_type(kind) is None:
@@ -193,8 +195,6 @@ def page_findings(path: str, text: str, manual: Manual) -> Iterator[Finding]:
     for problem in problems:
         yield Finding("template.forbidden", Severity.ERROR, path, problem.line, problem.message,
                       f"网站页面只能这样调用宏：{examples()}；其他花括号写法请删除或改写")
-    departments = {d.department for d in manual}
-    roles = {r for d in manual for r in d.roles}
     lines = text.split("\n")
     for call in calls:
         if call.name in ("doc", "clause"):
@@ -205,6 +205,6 @@ def page_findings(path: str, text: str, manual: Manual) -> Iterator[Finding]:
                               f"宏 {call.name} 的写法与受控文件中的引用不同",
                               f"写作 {MACROS[call.name].example}（一个带引号的参数，写在一行内）")
             continue
-        for wrong in argument_problems(call, departments, roles):
+        for wrong in argument_problems(call, manual):
             yield Finding("template.bad-argument", Severity.ERROR, path, call.line,
                           f"宏 {call.name} 的参数有误：{wrong}", f"写法如 {MACROS[call.name].example}")

@@ -201,8 +201,9 @@ def _step(gate: GateResult, status: DocumentStatus, meaning: Right, excluded: se
 
 def _holders(register: Register, roles: tuple[str, ...], day: datetime.date,
              excluded: set[str]) -> tuple[tuple[str, str], ...]:
-    return tuple((person.name, role) for role in roles for person in register.people
-                 if role in person.roles_on(day) and person.name not in excluded)
+    holders = [(person, held) for person, held in register.holders(roles, day)
+               if person.name not in excluded]
+    return tuple((person.name, role) for role in roles for person, held in holders if role in held)
 
 
 def _signoff(judged: Judged) -> Signoff:

@@ -79,6 +79,13 @@ class Register:
     def by_email(self, email: str) -> Person | None:
         return self._by_email.get(email.lower())
 
+    def holders(self, roles: Iterable[str], day: datetime.date) -> list[tuple[Person, list[str]]]:
+        """Each person holding one of ``roles`` on ``day``, with the ones they hold."""
+        wanted = set(roles)
+        held = ((person, [role for role in person.roles_on(day) if role in wanted])
+                for person in self.people)
+        return [(person, roles_held) for person, roles_held in held if roles_held]
+
 
 def load_register(settings: Settings) -> tuple[Register, list[Finding]]:
     """Read the register; problems become findings and the register may be partial."""

@@ -394,12 +394,8 @@ def _candidates(gate: GateResult, right: Right, doc_type: DocType, excluded: set
 
 def _holders(gate: GateResult, roles: Iterable[str], excluded: set[str]) -> Iterator[str]:
     """``陈立新（管理者代表）`` for each person holding one of the roles today, authors left out."""
-    wanted = set(roles)
-    for person in gate.register.people:
-        if {e.lower() for e in person.emails} & excluded:
-            continue
-        held = [role for role in person.roles_on(gate.day) if role in wanted]
-        if held:
+    for person, held in gate.register.holders(roles, gate.day):
+        if not {e.lower() for e in person.emails} & excluded:
             yield f"{person.name}（{'、'.join(held)}）"
 
 
