@@ -30,7 +30,7 @@ from .snapshots import Blobs, Snapshot
 Identity = tuple[str, str]  # (name, e-mail)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """One approval or review as git records it."""
 
@@ -119,7 +119,7 @@ def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:
                         frozenset(chain))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Judged:
     """Evidence after the checks: who, in which role, and why it may not count."""
 
@@ -256,7 +256,7 @@ def _not_entitled(authorities: Authorities, who: str, what: str, role: str,
             f"有权{what}的岗位：{sources}。请由担任这些岗位的人审批")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Revision:
     """An approved revision: the content, its approval, reviews and authors."""
 

@@ -9,9 +9,10 @@ one under the text's id:
 - per working file, ``(path, SHA-256 of its bytes)``: what
   :func:`~qmsdoc.loader.parse_document` made of it (document, findings with
   their lines, the number it claims);
-- per git blob id: its fingerprint; and the facts a snapshot needs (number,
+- per git blob id: its fingerprint, and the facts a snapshot needs (number,
   type, version, state, effective date, change summary) as its plain fields
-  give them, or that it has no such plain fields;
+  give them, or that it has no such plain fields (in one flat tuple: a large
+  history has tens of thousands of them);
 - per git blob id and path: the document parsed from that blob.
 
 A blob id or a hash of the bytes fixes the text, so an entry can only be
@@ -54,56 +55,53 @@ class DerivedCache:
 
     Working-file entries not used in a run are dropped when the file is written
     (an edited file leaves its old entry behind); history entries are kept, as
-    history keeps its blobs.
+    history keeps its blobs. A working-file entry, once used, is held as the
+    document it gives (not twice: as plain data and as the document).
     """
 
-    def __init__(self, folder: Path) -> None:
-        self._file = folder / _FILE
+    def __init__(self, folder: Path | None) -> None:
+        """``folder``: where the cache file is; ``None``: this run's results only."""
+        self._file = None if folder is None else folder / _FILE
         self._loaded = False
         self._files: dict[tuple[str, str], tuple[Any, ...]] = {}
-        self._fingerprints: dict[str, str] = {}
-        self._facts: dict[str, tuple[Any, ...] | None] = {}
+        self._blobs: dict[str, tuple[Any, ...]] = {}
         self._documents: dict[tuple[str, str], tuple[Any, ...]] = {}
-        self._used_files: set[tuple[str, str]] = set()
+        self._used_files: dict[tuple[str, str], tuple[Document | None, tuple[Finding, ...],
+                                                      str | None]] = {}
         self._new = False
 
     def parsed(self, path: str, digest: str) -> tuple[Document | None, list[Finding],
                                                       str | None] | None:
         """What parsing the file at ``path`` with these bytes gave, if known."""
         key = (path, digest)
-        entry = self._load()._files.get(key)
-        if entry is None:
-            return None
-        self._used_files.add(key)
-        document, findings, claimed = entry
-        return (None if document is None else _document(document),
-                [_finding(f) for f in findings], claimed)
+        if key not in self._used_files:
+            plain = self._load()._files.pop(key, None)
+            if plain is None:
+                return None
+            document, findings, claimed = plain
+            self._used_files[key] = (None if document is None else _document(document),
+                                     tuple(_finding(f) for f in findings), claimed)
+        document, findings, claimed = self._used_files[key]
+        return document, list(findings), claimed
 
     def keep_parsed(self, path: str, digest: str, document: Document | None,
                     findings: list[Finding], claimed: str | None) -> None:
-        key = (path, digest)
-        self._load()._files[key] = (None if document is None else _plain_document(document),
-                                    tuple(_plain_finding(f) for f in findings), claimed)
-        self._used_files.add(key)
+        self._load()._used_files[(path, digest)] = (document, tuple(findings), claimed)
         self._new = True
 
     def fingerprint(self, sha: str) -> str | None:
-        return self._load()._fingerprints.get(sha)
-
-    def keep_fingerprint(self, sha: str, fingerprint: str) -> None:
-        self._load()._fingerprints[sha] = fingerprint
-        self._new = True
+        entry = self._load()._blobs.get(sha)
+        return None if entry is None else cast(str, entry[0])
 
     def facts(self, sha: str) -> tuple[Facts | None] | None:
         """A blob's plain facts if known, in a 1-tuple: ``(None,)`` is "not plain fields"."""
-        facts = self._load()._facts
-        if sha not in facts:
+        entry = self._load()._blobs.get(sha)
+        if entry is None:
             return None
-        plain = facts[sha]
-        return (None if plain is None else _facts(plain),)
+        return (_facts(entry[1:]) if len(entry) > 1 else None,)
 
-    def keep_facts(self, sha: str, facts: Facts | None) -> None:
-        self._load()._facts[sha] = None if facts is None else _plain_facts(facts)
+    def keep_blob(self, sha: str, fingerprint: str, facts: Facts | None) -> None:
+        self._load()._blobs[sha] = (fingerprint, *(() if facts is None else _plain_facts(facts)))
         self._new = True
 
     def document(self, sha: str, path: str) -> Document | None:
@@ -116,18 +114,20 @@ class DerivedCache:
         self._new = True
 
     def save(self) -> None:
-        if not self._new:
+        if not self._new or self._file is None:
             return
-        files = {key: entry for key, entry in self._files.items() if key in self._used_files}
+        files = {key: (None if document is None else _plain_document(document),
+                       tuple(_plain_finding(f) for f in findings), claimed)
+                 for key, (document, findings, claimed) in self._used_files.items()}
         self._new = not write_file(self._file, _key(),
-                                   (files, self._fingerprints, self._facts, self._documents))
+                                   (files, self._blobs, self._documents))
 
     def _load(self) -> DerivedCache:
         if not self._loaded:
             self._loaded = True
-            stored = read_file(self._file, _key())
-            if stored is not None and len(stored) == 4 and all(isinstance(s, dict) for s in stored):
-                self._files, self._fingerprints, self._facts, self._documents = cast(
+            stored = None if self._file is None else read_file(self._file, _key())
+            if stored is not None and len(stored) == 3 and all(isinstance(s, dict) for s in stored):
+                self._files, self._blobs, self._documents = cast(
                     tuple[dict[Any, Any], ...], stored)
         return self
 
@@ -145,14 +145,14 @@ def _key() -> str:
 
 def _plain_facts(facts: Facts) -> tuple[Any, ...]:
     number, doc_type, version, state, effective, summary = facts
-    return (number, doc_type.name, (version.edition, version.amendment), state.name,
-            effective.isoformat(), summary)
+    return (number, doc_type.name, version.edition, version.amendment, state.name,
+            effective.toordinal(), summary)
 
 
 def _facts(plain: tuple[Any, ...]) -> Facts:
-    number, doc_type, version, state, effective, summary = plain
-    return (number, DocType[doc_type], Version(*version), State[state],
-            datetime.date.fromisoformat(effective), summary)
+    number, doc_type, edition, amendment, state, effective, summary = plain
+    return (number, DocType[doc_type], Version(edition, amendment), State[state],
+            datetime.date.fromordinal(effective), summary)
 
 
 def _plain_finding(finding: Finding) -> tuple[Any, ...]:

@@ -132,6 +132,7 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
     findings += _repository_findings(repository, manual, tracked, uncommitted if strict else set())
     history = read_history(log.result(), (d.path for d in manual if d.path in tracked),
                            watched=[unit.path for unit in governed(settings)])
+    del log  # the whole log's text (tens of megabytes in a large history), parsed now
     blobs = Blobs(repository, (
         sha for events in history.events.values() for event in events
         if approval_signers(event.commit) for sha in (event.blob, event.old_blob) if sha), manual)

@@ -1,27 +1,28 @@
 """A persistent cache of what qmsdoc reads from git history, trusted only where git proves it.
 
 Every check reads the whole history with one ``git log``. A commit never
-changes once made, so a run keeps each commit's records exactly as ``git log``
-printed them, keyed by commit id, with the head commit they were read for.
+changes once made, and its id is a hash of everything it holds: so a run keeps
+each commit's records exactly as ``git log`` printed them, keyed by commit id.
 (What qmsdoc derives from blob and file texts is kept by :mod:`.derived_cache`.)
 
-The next run reuses them only when ``git merge-base --is-ancestor`` proves the
-cached head is still in the current history; it then reads only the new
-commits (``git log CACHED..HEAD``) and puts every commit's records in the order
-``git rev-list --topo-order HEAD`` gives, the order a full ``git log`` prints.
-The text parsed is then the text git would have printed, so the results are
-the same as without the cache. A rewritten history, a cache from another
-repository (its head is not in this history), a damaged file (checksum), a
-file of another format, qmsdoc version, git configuration or set of replaced
-commits: each makes the cache start again from a full read. Only data is
-unpickled (no classes), and a file is replaced whole (temporary file, then
-``os.replace``), so concurrent runs leave one complete file or the other.
+The next run asks git for the commits of the current history in the order a
+full ``git log`` prints them (``git rev-list --topo-order HEAD``), reads only
+those it has no record of (``git log --no-walk --stdin``), and puts the records
+in that order. The text parsed is then the text git would have printed, so the
+results are the same as without the cache, whatever happened in between: new
+commits, a branch switched, a reset, an amended or rebased commit (a rewritten
+commit has a new id, and is read). A cache from another repository, a damaged
+file (checksum), a file of another format, qmsdoc version, git configuration or
+set of replaced commits: each makes the cache start again from a full read.
+Only data is unpickled (no classes), and a file is replaced whole (temporary
+file, then ``os.replace``), so concurrent runs leave one complete file or the
+other.
 
 The cache lives in the repository's git folder (``.git/qmsdoc-cache/``), never
 in the working tree or a commit, and is shared by the repository's worktrees
-(``qmsdoc review`` checks the base commit in a temporary one): a worktree whose
-HEAD does not descend from the cached head reads the whole log again.
-``QMSDOC_NO_CACHE=1`` turns it off.
+(``qmsdoc review`` checks the base commit in a temporary one). Records of
+commits no longer in the current history are kept for a while (a branch
+switched back to), then dropped. ``QMSDOC_NO_CACHE=1`` turns it off.
 """
 
 from __future__ import annotations
@@ -33,18 +34,20 @@ import pickle
 import subprocess
 import tempfile
 import zlib
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .history import GitRepository
 
-FORMAT = 1
+FORMAT = 2
 DISABLE = "QMSDOC_NO_CACHE"
 _MAGIC = b"qmsdoc-history-cache\n"
 FOLDER = "qmsdoc-cache"
 _LOG_FILE = "log"
+_KEEP_OTHERS = 1_000
 # Environment that changes what git shows as history (replaced or grafted commits).
 _GIT_ENVIRONMENT = ("GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE")
 
@@ -61,17 +64,13 @@ class _DataOnly(pickle.Unpickler):
 
 
 class HistoryCache:
-    """One worktree's log cache: read on the first use in a run, written by :meth:`save`
-    when new commits were read."""
+    """One repository's log cache: read, and written again when new commits were read,
+    in each call of :meth:`log`; nothing is kept in memory between calls."""
 
     def __init__(self, repository: GitRepository, log_arguments: tuple[str, ...]) -> None:
         self._repository = repository
         self._log_arguments = log_arguments
-        self._folder: Path | None = None  # None: no cache in this run (shallow, or not yet found)
         self._key = ""
-        self._head = ""
-        self._records: dict[str, str] = {}
-        self._new_log = False
 
     def log(self) -> str:
         """What ``git log <log arguments> HEAD`` prints, reading only commits not cached."""
@@ -81,39 +80,35 @@ class HistoryCache:
                                          "HEAD").split("\n")[:3]
         if shallow == "true":  # a deepening fetch changes old commits' parents: never cache
             return self._full(head)
-        order = _start(git.root, "rev-list", "--topo-order", "HEAD")
-        self._folder = Path(git_dir) / FOLDER
+        order = _start(git.root, "rev-list", "--topo-order", head)
+        file = Path(git_dir) / FOLDER / _LOG_FILE
         self._key = self._identity(git_dir)
-        self._head, self._records = "", {}
-        stored = read_file(self._folder / _LOG_FILE, self._key)
-        if stored is not None and len(stored) == 2 and isinstance(stored[0], str):
-            self._head, self._records = stored[0], _texts(stored[1])
-        if self._head == head:
-            new = ""
-        elif self._head and git.succeeds("merge-base", "--is-ancestor", self._head, head):
-            new = self._text([*self._log_arguments, f"{self._head}..{head}"])
-        else:  # no cache, a rewritten history, or another repository's cache
-            self._records, new = {}, self._full(head)
-        if self._head != head:
-            self._records.update(_by_commit(new))
-            self._head, self._new_log = head, True
+        stored = read_file(file, self._key)
+        records = _texts(stored[0]) if stored is not None and len(stored) == 1 else {}
         listed = _finish(order)
         if listed is None:  # no proof of the order: no cache this run
-            self._folder = None
             return self._full(head)
         commits = listed.split()
-        if any(sha not in self._records for sha in commits):  # not expected: start again
-            self._records, self._new_log = _by_commit(self._full(head)), True
-        return "".join(self._records[sha] for sha in commits)
+        missing = [sha for sha in commits if sha not in records]
+        if missing:
+            records.update(_by_commit(
+                self._full(head) if len(missing) == len(commits) else self._text(
+                    [*self._log_arguments, "--no-walk=unsorted", "--stdin"], missing)))
+        if any(sha not in records for sha in missing):  # not expected: start again
+            records = _by_commit(self._full(head))
+        # Records of commits outside this history are kept for a branch switched back to,
+        # up to a point.
+        crowded = len(records) - len(commits) > max(_KEEP_OTHERS, len(commits) // 4)
+        if crowded:
+            records = {sha: records[sha] for sha in commits}
+        if missing or crowded:
+            write_file(file, self._key, (records,))
+        return "".join(records[sha] for sha in commits)
 
-    def save(self) -> None:
-        """Write what this run read, if anything was new."""
-        if self._new_log and self._folder is not None:
-            self._new_log = not write_file(self._folder / _LOG_FILE, self._key,
-                                           (self._head, self._records))
-
-    def _text(self, arguments: list[str]) -> str:
-        return self._repository.bulk(arguments).decode("utf-8", errors="replace")
+    def _text(self, arguments: list[str], commits: Sequence[str] = ()) -> str:
+        """A log git prints; ``commits``: just these (read from its standard input)."""
+        return self._repository.bulk(arguments, "".join(f"{sha}\n" for sha in commits)
+                                     ).decode("utf-8", errors="replace")
 
     def _full(self, head: str) -> str:
         return self._text([*self._log_arguments, head])
@@ -145,11 +140,15 @@ def read_file(file: Path, key: str) -> tuple[object, ...] | None:
         content = file.read_bytes()
     except OSError:
         return None
-    checksum, _, payload = content.removeprefix(_MAGIC).partition(b"\n")
-    if not content.startswith(_MAGIC) or _checksum(payload) != checksum:
+    start = content.find(b"\n", len(_MAGIC)) + 1  # the payload, after magic and checksum
+    payload = memoryview(content)[start:]  # a view: a large cache is not copied
+    if not content.startswith(_MAGIC) or not start or (
+            content[len(_MAGIC):start - 1] != _checksum(payload)):
         return None
+    stream = io.BytesIO(content)  # shares the bytes
+    stream.seek(start)
     try:
-        data = _DataOnly(io.BytesIO(payload)).load()
+        data = _DataOnly(stream).load()
     except Exception:  # noqa: BLE001 - whatever is wrong with the file, it is not used
         return None
     if not (isinstance(data, tuple) and len(data) > 2 and data[:2] == (FORMAT, key)):
@@ -158,22 +157,39 @@ def read_file(file: Path, key: str) -> tuple[object, ...] | None:
 
 
 def write_file(file: Path, key: str, data: tuple[object, ...]) -> bool:
-    """Replace a cache file whole. One that cannot be written is not: it only saves time."""
-    payload = pickle.dumps((FORMAT, key, *data), protocol=pickle.HIGHEST_PROTOCOL)
+    """Replace a cache file whole. One that cannot be written is not: it only saves time.
+
+    The data is pickled straight into the file (a large cache is never held twice in
+    memory), and its checksum written over a placeholder at the end."""
     temporary = None
     try:
         file.parent.mkdir(exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=file.parent, prefix=f"{file.name}.",
                                          delete=False) as stream:
             temporary = Path(stream.name)
-            stream.write(_MAGIC + _checksum(payload) + b"\n")
-            stream.write(payload)
+            stream.write(_MAGIC + _checksum(b"") + b"\n")
+            summing = _Summing(stream)
+            pickle.dump((FORMAT, key, *data), summing, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.seek(len(_MAGIC))
+            stream.write(b"%08x" % summing.crc)
         os.replace(temporary, file)
         return True
     except OSError:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
         return False
+
+
+class _Summing:
+    """A file that keeps the CRC-32 of what is written to it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.crc = 0
+
+    def write(self, data: bytes) -> int:
+        self.crc = zlib.crc32(data, self.crc)
+        return self._stream.write(data)
 
 
 def _texts(data: object) -> dict[str, str]:
@@ -184,7 +200,7 @@ def _texts(data: object) -> dict[str, str]:
     return {}
 
 
-def _checksum(payload: bytes) -> bytes:
+def _checksum(payload: bytes | memoryview) -> bytes:
     """CRC-32: finds a damaged or truncated file at memory speed. (Whoever can write the git
     folder can run code through its hooks anyway: the cache needs no signature.)"""
     return b"%08x" % zlib.crc32(payload)

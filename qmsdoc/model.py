@@ -72,7 +72,7 @@ class Right(enum.Enum):
 VERSION_RE = re.compile(r"([A-Z])/([0-9]+)\Z")  # ASCII digits only: \d takes any script's
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Version:
     """A/0 style version: edition letter (版次) / amendment number (修改次数)."""
 
@@ -97,7 +97,7 @@ class Version:
         return tuple(following)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Citation:
     """A ``{{ doc("QP-05") }}`` or ``{{ clause("9.2") }}`` in a document's text."""
 
@@ -115,7 +115,7 @@ class Exclusion:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApprovalRecord:
     """An approval as written in the front matter: a claim git must back."""
 

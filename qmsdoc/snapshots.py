@@ -20,6 +20,7 @@ from .loader import read_revision
 from .model import DocType, Document, State, Version
 from .textual import fingerprint, plain_fields
 
+_DERIVE_BATCH = 2_000
 FACTS = ("number", "type", "version", "state", "effective_date", "change_summary")
 
 
@@ -60,42 +61,45 @@ class Snapshot:
 class Blobs:
     """Past versions: each text fingerprinted once, its facts read once.
 
-    With the repository's derived cache, what earlier runs derived from a blob
-    is taken from there, and only blobs not derived before are read from git.
+    What was derived from a blob, in this run or (with the repository's cache)
+    an earlier one, is taken from the derived cache; only blobs not derived
+    before are read from git.
     """
 
     def __init__(self, repository: GitRepository, shas: Iterable[str],
                  working: Iterable[Document]) -> None:
         self.repository = repository
         self._cache = repository.derived
-        self._fingerprints: dict[str, str] = {}
         self._snapshots: dict[tuple[str, str], Snapshot | None] = {}
         # The working text is usually the last approved one: parse it once, not twice.
         self._parsed: dict[tuple[str, str], Document | None] = {
             (d.fingerprint, d.path): d for d in working}
-        self.read(shas)
+        self._derive(shas)
 
     def read(self, shas: Iterable[str]) -> None:
-        """Read in one batch the texts of those blobs that were not derived before."""
-        cache = self._cache
-        self.repository.read_blobs(
-            shas if cache is None else
-            (sha for sha in shas if cache.fingerprint(sha) is None or cache.facts(sha) is None))
+        """Read in one batch the texts of blobs whose documents will be wanted."""
+        self.repository.read_blobs(shas)
+
+    def _derive(self, shas: Iterable[str]) -> None:
+        """Derive what is wanted of many blobs, read from git in batches and let go of:
+        a large history's approved texts run to hundreds of megabytes."""
+        wanted = [sha for sha in dict.fromkeys(shas) if self._cache.fingerprint(sha) is None]
+        for start in range(0, len(wanted), _DERIVE_BATCH):
+            batch = self.repository.blob_bytes(wanted[start:start + _DERIVE_BATCH])
+            for sha, content in batch.items():
+                self._derive_text(sha, normalise(content.decode("utf-8", errors="replace")))
+
+    def _derive_text(self, sha: str, text: str) -> tuple[str, Facts | None]:
+        """A blob's fingerprint and plain facts, kept in the derived cache."""
+        derived = fingerprint(text), _facts(plain_fields(text, FACTS))
+        self._cache.keep_blob(sha, *derived)
+        return derived
 
     def _text(self, sha: str) -> str:
         return normalise(self.repository.blob_text(sha))
 
     def fingerprint(self, sha: str) -> str:
-        if sha not in self._fingerprints:
-            known = self._cache.fingerprint(sha) if self._cache else None
-            if known is None:
-                text = self._text(sha)
-                known = fingerprint(text)
-                if self._cache:  # and what the next run may want from this blob, while here
-                    self._cache.keep_fingerprint(sha, known)
-                    self._cache.keep_facts(sha, _facts(plain_fields(text, FACTS)))
-            self._fingerprints[sha] = known
-        return self._fingerprints[sha]
+        return self._cache.fingerprint(sha) or self._derive_text(sha, self._text(sha))[0]
 
     def snapshot(self, sha: str, path: str) -> Snapshot | None:
         """Texts that differ only in approval records are the same snapshot."""
@@ -107,61 +111,37 @@ class Blobs:
     def document(self, snapshot: Snapshot) -> Document | None:
         key = (snapshot.fingerprint, snapshot.path)
         if key not in self._parsed:
-            document = self._cache.document(snapshot.blob, snapshot.path) if self._cache else None
-            if document is None:
-                document = read_revision(snapshot.path, self._text(snapshot.blob))
-                self._keep_document(snapshot.blob, snapshot.path, document)
-            self._parsed[key] = document
+            self._parsed[key] = self._cache.document(snapshot.blob, snapshot.path) or (
+                self._parse(snapshot.blob, snapshot.path))
         return self._parsed[key]
 
     def _read(self, sha: str, path: str, text_fingerprint: str) -> Snapshot | None:
-        facts = self._known_facts(sha, path, text_fingerprint)
-        if facts is None:
-            facts = self._facts_of_text(sha, path, text_fingerprint)
+        facts = self._plain_facts(sha)
+        if facts is None:  # not plain fields: what the YAML parser reads
+            facts = self._parsed_facts(sha, path, text_fingerprint)
         return None if facts is None else Snapshot(path, sha, text_fingerprint, *facts,
                                                    source=self)
 
-    def _known_facts(self, sha: str, path: str, text_fingerprint: str) -> Facts | None:
-        """A blob's facts as :meth:`_facts_of_text` would give them, from what was derived
-        before; ``None`` if that is not enough (then the text is read)."""
-        known = self._cache.facts(sha) if self._cache else None
-        if known is None:
-            return None
-        if known[0] is not None:
-            return known[0]
-        key = (text_fingerprint, path)  # not plain: the document, as _facts_of_text finds it
-        document = self._parsed.get(key) or (
-            self._cache.document(sha, path) if self._cache else None)
-        if document is None:
-            return None
-        self._parsed[key] = document
-        return _document_facts(document)
+    def _plain_facts(self, sha: str) -> Facts | None:
+        known = self._cache.facts(sha)
+        return self._derive_text(sha, self._text(sha))[1] if known is None else known[0]
 
-    def _facts_of_text(self, sha: str, path: str, text_fingerprint: str) -> Facts | None:
-        """The facts of a blob's text: plain fields, or else what the YAML parser reads
-        (of a text already parsed that differs only in approval records or state, as
-        the fingerprint does: that one's)."""
-        facts = _facts(plain_fields(self._text(sha), FACTS))
-        self._keep_facts(sha, facts)
-        if facts is not None:
-            return facts
+    def _parsed_facts(self, sha: str, path: str, text_fingerprint: str) -> Facts | None:
+        """The facts of the document parsed from a blob (or from a text already parsed
+        that differs only in approval records or state, as the fingerprint does)."""
         key = (text_fingerprint, path)
-        document = self._parsed.get(key)
-        if document is None:
-            document = read_revision(path, self._text(sha))
-            self._keep_document(sha, path, document)
+        document = self._parsed.get(key) or self._cache.document(sha, path) or (
+            self._parse(sha, path))
         if document is None:
             return None
         self._parsed[key] = document
         return _document_facts(document)
 
-    def _keep_facts(self, sha: str, facts: Facts | None) -> None:
-        if self._cache:
-            self._cache.keep_facts(sha, facts)
-
-    def _keep_document(self, sha: str, path: str, document: Document | None) -> None:
-        if self._cache and document is not None:
+    def _parse(self, sha: str, path: str) -> Document | None:
+        document = read_revision(path, self._text(sha))
+        if document is not None:
             self._cache.keep_document(sha, path, document)
+        return document
 
 
 def _document_facts(document: Document) -> Facts:
