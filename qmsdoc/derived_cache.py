@@ -116,19 +116,18 @@ class DerivedCache:
     def save(self) -> None:
         if not self._new or self._file is None:
             return
-        files = {key: (None if document is None else _plain_document(document),
-                       tuple(_plain_finding(f) for f in findings), claimed)
-                 for key, (document, findings, claimed) in self._used_files.items()}
+        files = ((key, (None if document is None else _plain_document(document),
+                        tuple(_plain_finding(f) for f in findings), claimed))
+                 for key, (document, findings, claimed) in self._used_files.items())
         self._new = not write_file(self._file, _key(),
-                                   (files, self._blobs, self._documents))
+                                   (files, self._blobs.items(), self._documents.items()))
 
     def _load(self) -> DerivedCache:
         if not self._loaded:
             self._loaded = True
             stored = None if self._file is None else read_file(self._file, _key())
-            if stored is not None and len(stored) == 3 and all(isinstance(s, dict) for s in stored):
-                self._files, self._blobs, self._documents = cast(
-                    tuple[dict[Any, Any], ...], stored)
+            if stored is not None and len(stored) == 3:
+                self._files, self._blobs, self._documents = stored
         return self
 
 
@@ -166,10 +165,12 @@ def _finding(plain: tuple[Any, ...]) -> Finding:
 
 
 def _plain_document(d: Document) -> tuple[Any, ...]:
+    """The document as plain data, its body a copy: pickling a str leaves a UTF-8 copy
+    of it cached inside the str, which for the working text would live as long as it."""
     return (
         d.path, d.number, d.title, d.type.name, (d.version.edition, d.version.amendment),
         d.state.name, d.department, d.effective_date.isoformat(), d.review_interval,
-        d.fingerprint, d.body, d.body_line, d.clauses, d.related, d.records, d.roles,
+        d.fingerprint, d.body.encode().decode(), d.body_line, d.clauses, d.related, d.records, d.roles,
         d.change_summary,
         tuple((a.meaning.name, a.name, a.email, a.role, a.date.isoformat(), a.fingerprint, a.line)
               for a in d.approvals),

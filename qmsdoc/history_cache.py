@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 import pickle
 import subprocess
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .history import GitRepository
@@ -48,6 +49,7 @@ _MAGIC = b"qmsdoc-history-cache\n"
 FOLDER = "qmsdoc-cache"
 _LOG_FILE = "log"
 _KEEP_OTHERS = 1_000
+_CHUNK = 2_000  # items pickled at a time
 # Environment that changes what git shows as history (replaced or grafted commits).
 _GIT_ENVIRONMENT = ("GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE")
 
@@ -102,7 +104,7 @@ class HistoryCache:
         if crowded:
             records = {sha: records[sha] for sha in commits}
         if missing or crowded:
-            write_file(file, self._key, (records,))
+            write_file(file, self._key, (records.items(),))
         return "".join(records[sha] for sha in commits)
 
     def _text(self, arguments: list[str], commits: Sequence[str] = ()) -> str:
@@ -132,8 +134,8 @@ def qmsdoc_version() -> str:
         return "unknown"
 
 
-def read_file(file: Path, key: str) -> tuple[object, ...] | None:
-    """A cache file's data; ``None`` when it is missing or not to be trusted (damaged,
+def read_file(file: Path, key: str) -> tuple[dict[Any, Any], ...] | None:
+    """A cache file's tables; ``None`` when it is missing or not to be trusted (damaged,
     truncated, or made by another format, version, repository or configuration: its
     ``key`` is not ``key``)."""
     try:
@@ -148,19 +150,26 @@ def read_file(file: Path, key: str) -> tuple[object, ...] | None:
     stream = io.BytesIO(content)  # shares the bytes
     stream.seek(start)
     try:
-        data = _DataOnly(stream).load()
+        header = _DataOnly(stream).load()
+        if not (isinstance(header, tuple) and header[:2] == (FORMAT, key) and len(header) == 3):
+            return None
+        tables = []
+        for _ in range(header[2]):
+            table: dict[Any, Any] = {}
+            while chunk := _DataOnly(stream).load():
+                table.update(chunk)
+            tables.append(table)
     except Exception:  # noqa: BLE001 - whatever is wrong with the file, it is not used
         return None
-    if not (isinstance(data, tuple) and len(data) > 2 and data[:2] == (FORMAT, key)):
-        return None
-    return data[2:]
+    return tuple(tables)
 
 
-def write_file(file: Path, key: str, data: tuple[object, ...]) -> bool:
+def write_file(file: Path, key: str, tables: Sequence[Iterable[tuple[Any, Any]]]) -> bool:
     """Replace a cache file whole. One that cannot be written is not: it only saves time.
 
-    The data is pickled straight into the file (a large cache is never held twice in
-    memory), and its checksum written over a placeholder at the end."""
+    Each table (its items) is pickled straight into the file a chunk at a time, so
+    that neither the pickled bytes nor the pickler's record of what it wrote grow
+    with the cache; the checksum is written over a placeholder at the end."""
     temporary = None
     try:
         file.parent.mkdir(exist_ok=True)
@@ -169,7 +178,10 @@ def write_file(file: Path, key: str, data: tuple[object, ...]) -> bool:
             temporary = Path(stream.name)
             stream.write(_MAGIC + _checksum(b"") + b"\n")
             summing = _Summing(stream)
-            pickle.dump((FORMAT, key, *data), summing, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((FORMAT, key, len(tables)), summing, protocol=pickle.HIGHEST_PROTOCOL)
+            for items in tables:
+                for chunk in _chunks(items):
+                    pickle.dump(chunk, summing, protocol=pickle.HIGHEST_PROTOCOL)
             stream.seek(len(_MAGIC))
             stream.write(b"%08x" % summing.crc)
         os.replace(temporary, file)
@@ -190,6 +202,14 @@ class _Summing:
     def write(self, data: bytes) -> int:
         self.crc = zlib.crc32(data, self.crc)
         return self._stream.write(data)
+
+
+def _chunks(items: Iterable[tuple[Any, Any]]) -> Iterator[list[tuple[Any, Any]]]:
+    """The items in lists of ``_CHUNK``, then an empty list (the end of the table)."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, _CHUNK)):
+        yield chunk
+    yield []
 
 
 def _texts(data: object) -> dict[str, str]:

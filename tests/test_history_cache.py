@@ -81,7 +81,7 @@ def mark(repo: ManualRepo, sha: str) -> None:
     subject = repo.git("log", "-1", "--format=%s", sha).strip()
     assert subject in records[sha]
     records[sha] = records[sha].replace(subject, MARK)
-    history_cache.write_file(file, key, (records,))
+    history_cache.write_file(file, key, (records.items(),))
 
 
 def marked_log(repo: ManualRepo) -> bool:
