@@ -18,6 +18,7 @@ import click
 
 from . import cli_text
 from .audit import audit_csv, audit_text, audit_trail
+from .check_cache import check as check_repository
 from .config import CONFIG_FILE, load_settings
 from .errors import QmsdocError
 from .findings import Finding, summary
@@ -168,19 +169,19 @@ def cli() -> None:
 @date_option
 def check(root: Path | None, strict: bool, as_json: bool, today: datetime.date | None) -> None:
     """运行全部检查；有错误时退出码为 1。"""
-    gate = _gate(root, strict, today)
+    outcome = check_repository(load_settings(_root(root)), strict=strict, today=today)
     if as_json:
-        _print_json([f.to_json() for f in gate.findings])
+        _print_json([f.to_json() for f in outcome.findings])
     else:
-        for finding in gate.findings:
+        for finding in outcome.findings:
             click.echo(finding.format())
-        click.echo(summary(gate.findings))
-        change = gate.next_change()
+        click.echo(summary(outcome.findings))
+        change = outcome.next_change
         if change:
             day, what = change
             click.echo(f"网站下一次变化：{day}（{'、'.join(what)}）。请在这一天重新生成网站"
                        "（可设每日定时构建）。")
-    sys.exit(1 if gate.errors else 0)
+    sys.exit(1 if outcome.errors else 0)
 
 
 @cli.command()

@@ -8,32 +8,31 @@ one under the text's id:
 
 - per working file, ``(path, SHA-256 of its bytes)``: what
   :func:`~qmsdoc.loader.parse_document` made of it (document, findings with
-  their lines, the number it claims);
+  their lines, the number it claims), in the file ``parsed``;
 - per git blob id: its fingerprint, and the facts a snapshot needs (number,
   type, version, state, effective date, change summary) as its plain fields
   give them, or that it has no such plain fields (in one flat tuple: a large
   history has tens of thousands of them);
-- per git blob id and path: the document parsed from that blob.
+- per git blob id and path: the document parsed from that blob (these two in
+  the file ``derived``).
 
 A blob id or a hash of the bytes fixes the text, so an entry can only be
 wrong if the code that derived it differs: the cache's key includes a hash of
-qmsdoc's own source files, and a cache made by any other code (or format) is
-not used. The file holds plain data only (tuples, strings, numbers; no
-objects), is checked and replaced whole as :mod:`.history_cache` does, and
-lives next to it in the git folder.
+qmsdoc's own files, and a cache made by any other code (or format) is not
+used. The files hold plain data only (tuples, strings, numbers; no objects),
+are checked and replaced whole as :mod:`.history_cache` does, and live next to
+it in the git folder.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
-import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
 from .findings import Finding, Severity
-from .history_cache import FORMAT, qmsdoc_version, read_file, write_file
+from .history_cache import code_key, read_file, write_file
 from .model import (
     ApprovalRecord,
     Citation,
@@ -45,13 +44,15 @@ from .model import (
     Version,
 )
 
-_FILE = "derived"
+_PARSED_FILE, _HISTORY_FILE = "parsed", "derived"
 Facts = tuple[str, DocType, Version, State, datetime.date, str]
 """number, type, version, state, effective date, change summary."""
 
 
 class DerivedCache:
-    """One repository's derived results: read on first use, written by :meth:`save`.
+    """One repository's derived results, in two files read on first use and written by
+    :meth:`save`: the working files' (every check reads them) and history's (a check
+    that does not read history never loads them).
 
     Working-file entries not used in a run are dropped when the file is written
     (an edited file leaves its old entry behind); history entries are kept, as
@@ -60,86 +61,97 @@ class DerivedCache:
     """
 
     def __init__(self, folder: Path | None) -> None:
-        """``folder``: where the cache file is; ``None``: this run's results only."""
-        self._file = None if folder is None else folder / _FILE
-        self._loaded = False
-        self._files: dict[tuple[str, str], tuple[Any, ...]] = {}
-        self._blobs: dict[str, tuple[Any, ...]] = {}
-        self._documents: dict[tuple[str, str], tuple[Any, ...]] = {}
+        """``folder``: where the cache files are; ``None``: this run's results only."""
+        self._folder = folder
+        self._files: dict[tuple[str, str], tuple[Any, ...]] | None = None
         self._used_files: dict[tuple[str, str], tuple[Document | None, tuple[Finding, ...],
                                                       str | None]] = {}
-        self._new = False
+        self._history: tuple[dict[str, tuple[Any, ...]],
+                             dict[tuple[str, str], tuple[Any, ...]]] | None = None
+        self._new_files = self._new_history = False
 
     def parsed(self, path: str, digest: str) -> tuple[Document | None, list[Finding],
                                                       str | None] | None:
         """What parsing the file at ``path`` with these bytes gave, if known."""
         key = (path, digest)
         if key not in self._used_files:
-            plain = self._load()._files.pop(key, None)
+            plain = self._parsed_files().pop(key, None)
             if plain is None:
                 return None
             document, findings, claimed = plain
             self._used_files[key] = (None if document is None else _document(document),
-                                     tuple(_finding(f) for f in findings), claimed)
+                                     tuple(finding_from_plain(f) for f in findings), claimed)
         document, findings, claimed = self._used_files[key]
         return document, list(findings), claimed
 
     def keep_parsed(self, path: str, digest: str, document: Document | None,
                     findings: list[Finding], claimed: str | None) -> None:
-        self._load()._used_files[(path, digest)] = (document, tuple(findings), claimed)
-        self._new = True
+        self._used_files[(path, digest)] = (document, tuple(findings), claimed)
+        self._new_files = True
+
+    def parsed_files(self) -> list[tuple[str, str]]:
+        """(path, SHA-256 of the bytes) of every working file parsed in this run."""
+        return sorted(self._used_files)
 
     def fingerprint(self, sha: str) -> str | None:
-        entry = self._load()._blobs.get(sha)
+        entry = self._blobs().get(sha)
         return None if entry is None else cast(str, entry[0])
 
     def facts(self, sha: str) -> tuple[Facts | None] | None:
         """A blob's plain facts if known, in a 1-tuple: ``(None,)`` is "not plain fields"."""
-        entry = self._load()._blobs.get(sha)
+        entry = self._blobs().get(sha)
         if entry is None:
             return None
         return (_facts(entry[1:]) if len(entry) > 1 else None,)
 
     def keep_blob(self, sha: str, fingerprint: str, facts: Facts | None) -> None:
-        self._load()._blobs[sha] = (fingerprint, *(() if facts is None else _plain_facts(facts)))
-        self._new = True
+        self._blobs()[sha] = (fingerprint, *(() if facts is None else _plain_facts(facts)))
+        self._new_history = True
 
     def document(self, sha: str, path: str) -> Document | None:
         """The document parsed from blob ``sha`` at ``path``, if known (and usable)."""
-        entry = self._load()._documents.get((sha, path))
+        entry = self._documents().get((sha, path))
         return None if entry is None else _document(entry)
 
     def keep_document(self, sha: str, path: str, document: Document) -> None:
-        self._load()._documents[(sha, path)] = _plain_document(document)
-        self._new = True
+        self._documents()[(sha, path)] = _plain_document(document)
+        self._new_history = True
 
     def save(self) -> None:
-        if not self._new or self._file is None:
+        if self._folder is None:
             return
-        files = ((key, (None if document is None else _plain_document(document),
-                        tuple(_plain_finding(f) for f in findings), claimed))
-                 for key, (document, findings, claimed) in self._used_files.items())
-        self._new = not write_file(self._file, _key(),
-                                   (files, self._blobs.items(), self._documents.items()))
+        if self._new_files:
+            files = ((key, (None if document is None else _plain_document(document),
+                            tuple(plain_finding(f) for f in findings), claimed))
+                     for key, (document, findings, claimed) in self._used_files.items())
+            self._new_files = not write_file(self._folder / _PARSED_FILE, code_key(), (files,))
+        if self._new_history and self._history is not None:
+            blobs, documents = self._history
+            self._new_history = not write_file(self._folder / _HISTORY_FILE, code_key(),
+                                               (blobs.items(), documents.items()))
 
-    def _load(self) -> DerivedCache:
-        if not self._loaded:
-            self._loaded = True
-            stored = None if self._file is None else read_file(self._file, _key())
-            if stored is not None and len(stored) == 3:
-                self._files, self._blobs, self._documents = stored
-        return self
+    def _parsed_files(self) -> dict[tuple[str, str], tuple[Any, ...]]:
+        if self._files is None:
+            stored = self._read(_PARSED_FILE, 1)
+            self._files = stored[0] if stored else {}
+        return self._files
 
+    def _blobs(self) -> dict[str, tuple[Any, ...]]:
+        return self._history_tables()[0]
 
-@functools.cache
-def _key() -> str:
-    """The code that derives the results: qmsdoc's version and the hash of its sources."""
-    package = Path(__file__).parent
-    digest = hashlib.sha256(f"{FORMAT}\0{qmsdoc_version()}".encode())
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(source.read_bytes() + b"\0")
-    return digest.hexdigest()
+    def _documents(self) -> dict[tuple[str, str], tuple[Any, ...]]:
+        return self._history_tables()[1]
+
+    def _history_tables(self) -> tuple[dict[str, tuple[Any, ...]],
+                                       dict[tuple[str, str], tuple[Any, ...]]]:
+        if self._history is None:
+            stored = self._read(_HISTORY_FILE, 2)
+            self._history = (stored[0], stored[1]) if stored else ({}, {})
+        return self._history
+
+    def _read(self, name: str, tables: int) -> tuple[dict[Any, Any], ...] | None:
+        stored = None if self._folder is None else read_file(self._folder / name, code_key())
+        return stored if stored is not None and len(stored) == tables else None
 
 
 def _plain_facts(facts: Facts) -> tuple[Any, ...]:
@@ -154,12 +166,12 @@ def _facts(plain: tuple[Any, ...]) -> Facts:
             datetime.date.fromordinal(effective), summary)
 
 
-def _plain_finding(finding: Finding) -> tuple[Any, ...]:
+def plain_finding(finding: Finding) -> tuple[Any, ...]:
     return (finding.rule, finding.severity.value, finding.path, finding.line, finding.message,
             finding.hint, finding.document)
 
 
-def _finding(plain: tuple[Any, ...]) -> Finding:
+def finding_from_plain(plain: tuple[Any, ...]) -> Finding:
     rule, severity, path, line, message, hint, document = plain
     return Finding(rule, Severity(severity), path, line, message, hint, document)
 

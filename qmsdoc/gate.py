@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime
 import gc
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .approvals import (
     FileEvidence,
@@ -33,9 +34,9 @@ from .entitlement import AuthorityTimeline, settle_timeline
 from .findings import Finding, Severity, sorted_findings
 from .governance import Governance, GovernedChange, govern, governed
 from .history import Commit, FileEvent, GitRepository, History, read_history
-from .loader import load_manual
+from .loader import LoadResult, load_manual
 from .model import DocType, Document, Manual, State
-from .pages import SitePages, pages_in_git, read_site_pages
+from .pages import PagesInGit, SitePages, pages_in_git, read_site_pages
 from .people import Authorities, Register, load_register, unknown_roles
 from .publication import (
     DocumentStatus,
@@ -70,6 +71,8 @@ class GateResult:
     """Every change to the people register, the settings, mkdocs.yml and hooks/, judged."""
     copies: CopyRegister | None = None
     """The register of controlled copies (受控文件发放回收登记) as the working file has it."""
+    from_history: tuple[Finding, ...] = ()
+    """The findings that history decides: all but the working tree's own and the site pages'."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -85,18 +88,20 @@ class GateResult:
 
 
 def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date | None = None,
-             publishing: bool = False, built_on: datetime.date | None = None) -> GateResult:
+             publishing: bool = False, built_on: datetime.date | None = None,
+             read: ReadAlready | None = None) -> GateResult:
     """Check the repository and decide what is published on ``today`` (see
     :func:`~qmsdoc.publication.publication_day`).
 
     ``publishing``: the staff site is about to be built from this working tree,
     so whatever MkDocs itself reads (its settings, the hooks) must be approved.
     ``built_on``: the day of the run (default: the real today); ``qmsdoc verify``
-    rebuilds a site as it was built on its day.
+    rebuilds a site as it was built on its day. ``read``: what was read already
+    (the working tree with ``strict`` as given here).
     """
     with _no_collections():
         return _run_gate(settings, strict, today or publication_day(), publishing,
-                         built_on or datetime.date.today())
+                         built_on or datetime.date.today(), read)
 
 
 @contextmanager
@@ -117,19 +122,56 @@ def _no_collections() -> Iterator[None]:
             gc.enable()
 
 
-def _run_gate(settings: Settings, strict: bool, today: datetime.date,
-              publishing: bool, built_on: datetime.date) -> GateResult:
-    repository = GitRepository(settings.root)
-    with ThreadPoolExecutor(max_workers=1) as background:  # git works while Python reads files
-        log = background.submit(repository.log)
-        tracked_paths = background.submit(repository.tracked, settings.document_folders)
-        changed_paths = background.submit(repository.changed, settings.document_folders)
+@dataclass(frozen=True)
+class WorkingTree:
+    """What the gate reads from the working tree and the current commit alone, with
+    what is wrong with it (the rest of the gate needs history)."""
+
+    loaded: LoadResult
+    tracked: set[str]
+    """The document folders' files git tracks."""
+    uncommitted: set[str]
+    """The document folders' files with uncommitted changes."""
+    pages_git: PagesInGit
+    findings: list[Finding]
+
+    @classmethod
+    def read(cls, settings: Settings, repository: GitRepository, strict: bool,
+             background: Executor) -> WorkingTree:
+        """Git's part runs in ``background`` while Python reads the files."""
+        tracked = background.submit(repository.tracked, settings.document_folders)
+        changed = background.submit(repository.changed, settings.document_folders)
         pages_git = background.submit(pages_in_git, settings, repository)
         loaded = load_manual(settings, repository.derived)
+        findings = list(loaded.findings)
+        findings += _repository_findings(repository, loaded.manual, tracked.result(),
+                                         changed.result() if strict else set())
+        return cls(loaded, tracked.result(), changed.result(), pages_git.result(), findings)
+
+    def pages(self, settings: Settings, repository: GitRepository, clauses: ClauseCatalogue,
+              strict: bool) -> SitePages:
+        """The site pages, checked against this manual (``settings``: those in force)."""
+        return read_site_pages(settings, repository, self.pages_git, self.loaded.manual,
+                               self.loaded.unreadable_numbers, clauses, strict)
+
+
+class ReadAlready(NamedTuple):
+    """What a caller of :func:`run_gate` read before deciding to run it."""
+
+    repository: GitRepository
+    working: WorkingTree
+
+
+def _run_gate(settings: Settings, strict: bool, today: datetime.date, publishing: bool,
+              built_on: datetime.date, read: ReadAlready | None) -> GateResult:
+    with ThreadPoolExecutor(max_workers=1) as background:  # git works while Python reads files
+        repository = GitRepository(settings.root) if read is None else read.repository
+        log = background.submit(repository.log)
+        working = (WorkingTree.read(settings, repository, strict, background)
+                   if read is None else read.working)
+    loaded, tracked, uncommitted = working.loaded, working.tracked, working.uncommitted
     manual = loaded.manual
-    tracked, uncommitted = tracked_paths.result(), changed_paths.result()
-    findings = list(loaded.findings)
-    findings += _repository_findings(repository, manual, tracked, uncommitted if strict else set())
+    findings: list[Finding] = []  # what history decides (working.findings: the rest)
     history = read_history(log.result(), (d.path for d in manual if d.path in tracked),
                            watched=[unit.path for unit in governed(settings)])
     del log  # the whole log's text (tens of megabytes in a large history), parsed now
@@ -185,16 +227,15 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date,
                                         loaded.unreadable_numbers,
                                         _setting_up(settings, statuses)))
     findings += published_content_findings(statuses.values())
-    pages = read_site_pages(settings, repository, pages_git.result(), manual,
-                            loaded.unreadable_numbers, clauses, strict)
-    findings += pages.findings
+    pages = working.pages(settings, repository, clauses, strict)
     copies, copy_findings = _copies(settings, repository, history, dates, register, timeline,
                                     statuses, today, strict)
     findings += copy_findings
     repository.save_cache()
     return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
-                      statuses, pages, sorted_findings(findings), today, built_on,
-                      governance.changes, copies)
+                      statuses, pages, sorted_findings([*working.findings, *pages.findings,
+                                                        *findings]),
+                      today, built_on, governance.changes, copies, tuple(findings))
 
 
 def _copies(settings: Settings, repository: GitRepository, history: History, dates: CommitDates,

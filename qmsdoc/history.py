@@ -147,6 +147,7 @@ class GitRepository:
         self.root = root
         self._blobs: dict[str, str] = {}
         self._reader = _BlobReader(root)
+        self._log_ahead: str | None = None
         self._cache = history_cache.HistoryCache(self, _LOG) if history_cache.enabled() else None
         inside, _, git_dir = self.run("rev-parse", "--is-inside-work-tree", "--path-format=absolute",
                                       "--git-common-dir", check=False).strip().partition("\n")
@@ -267,10 +268,29 @@ class GitRepository:
             output.seek(0)
             return output.read()
 
+    def changed_since(self, commit: str, head: str) -> set[str] | None:
+        """Every path the commits after ``commit`` up to ``head`` change (both sides of a
+        rename; a merge, against each parent); ``None``: ``commit`` is not an ancestor."""
+        if commit == head:
+            return set()
+        if not self.succeeds("merge-base", "--is-ancestor", commit, head):
+            return None
+        log = self.bulk([*_LOG, f"{commit}..{head}"]).decode("utf-8", errors="replace")
+        return {path for record in log.split("\x1e")[1:]
+                for _, new, old, _, _ in _changes(record.partition("\0")[2])
+                for path in (new, old) if path is not None}
+
+    def read_log_ahead(self) -> None:
+        """Read the log now (in the background, say), for the next call of :meth:`log`."""
+        self._log_ahead = self.log()
+
     def log(self) -> str:
         """The whole history as one ``git log`` pass prints it: commits, trailers, changed
         blobs; a merge as one record per parent with a different tree, each with the diff
         against that parent. Commits read before come from the cache."""
+        if self._log_ahead is not None:  # handed over, not kept: it is tens of megabytes
+            log, self._log_ahead = self._log_ahead, None
+            return log
         if not self.has_commits():
             return ""
         if self._cache is not None:

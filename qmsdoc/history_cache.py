@@ -27,6 +27,7 @@ switched back to), then dropped. ``QMSDOC_NO_CACHE=1`` turns it off.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import itertools
@@ -116,15 +117,31 @@ class HistoryCache:
         return self._text([*self._log_arguments, head])
 
     def _identity(self, git_dir: str) -> str:
-        """Everything besides the commits that shapes what git prints: a cache made under
-        anything else is not used."""
-        git = self._repository
-        parts = [str(FORMAT), qmsdoc_version(), git_dir, *self._log_arguments,
-                 git.run("config", "--list", "-z", check=False),
-                 git.run("for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/",
-                         check=False),
-                 *(f"{name}={os.environ.get(name)}" for name in _GIT_ENVIRONMENT)]
-        return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
+        return git_identity(self._repository, git_dir, *self._log_arguments)
+
+
+def git_identity(repository: GitRepository, git_dir: str, *arguments: str) -> str:
+    """Everything besides the commits that shapes what git prints (with these arguments):
+    a cache made under anything else is not used."""
+    parts = [str(FORMAT), qmsdoc_version(), git_dir, *arguments,
+             repository.run("config", "--list", "-z", check=False),
+             repository.run("for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/",
+                            check=False),
+             *(f"{name}={os.environ.get(name)}" for name in _GIT_ENVIRONMENT)]
+    return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
+
+
+@functools.cache
+def code_key() -> str:
+    """The code that derives cached results: qmsdoc's version and the hash of its files
+    (sources and data, such as the clause catalogues)."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256(f"{FORMAT}\0{qmsdoc_version()}".encode())
+    for file in sorted(package.rglob("*")):
+        if file.is_file() and "__pycache__" not in file.parts:
+            digest.update(file.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def qmsdoc_version() -> str:

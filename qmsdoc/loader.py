@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,11 +209,16 @@ def _build(path: str, front: FrontMatter, text_fingerprint: str,
 
 
 def document_paths(settings: Settings) -> Iterator[str]:
-    """Every Markdown file in the document folders, as sorted POSIX paths."""
+    """Every Markdown file in the document folders, as POSIX paths in path order (links to
+    folders not followed). Plain strings: pathlib costs a tenth of a second per 10,000."""
+    root = str(settings.root)
     for folder in settings.document_folders:
-        base = settings.root / folder
-        for file in sorted(base.rglob("*.md")):
-            yield file.relative_to(settings.root).as_posix()
+        found = []
+        for directory, folders, names in os.walk(os.path.join(root, folder)):
+            here = os.path.relpath(directory, root).replace(os.sep, "/") + "/"
+            found += [(here + name).removeprefix("./") for name in (*names, *folders)
+                      if name.endswith(".md")]
+        yield from sorted(found, key=lambda path: path.split("/"))
 
 
 def read_text(root: Path, path: str) -> tuple[str | None, list[Finding]]:

@@ -155,13 +155,13 @@ def _files(root: Path, folder: str, skip: Iterable[str] = ()) -> Iterator[str]:
 
     ``skip``: folders (repository paths ending in ``/``) not to descend into.
     """
-    skipped = {(root / s).as_posix().rstrip("/") for s in skip}
+    skipped = {s.strip("/") for s in skip}
     for directory, folders, names in os.walk(root / folder):
-        here = Path(directory)
-        folders[:] = [f for f in folders if (here / f).as_posix() not in skipped]
-        names += [name for name in folders if (here / name).is_symlink()]
+        here = (os.path.relpath(directory, root).replace(os.sep, "/") + "/").removeprefix("./")
+        folders[:] = [f for f in folders if here + f not in skipped]
+        names += [name for name in folders if os.path.islink(os.path.join(directory, name))]
         for name in names:
-            yield (here / name).relative_to(root).as_posix()
+            yield here + name
 
 
 def _uncommitted(on_disk: Iterable[str], committed: set[str], changed: set[str],
@@ -182,7 +182,7 @@ def _controlled_links(settings: Settings) -> Iterator[Finding]:
     """A controlled document is a file of its own, never a link to another file."""
     for folder in settings.document_folders:
         for path in _files(settings.root, folder.strip("/")):
-            if (settings.root / path).is_symlink():
+            if os.path.islink(os.path.join(settings.root, path)):
                 yield Finding("file.symlink", Severity.ERROR, path, None,
                               "受控文件不能是符号链接（链接指向的文件不受审批控制）",
                               "删除这个链接，把文件本身放在这里并走审批")
