@@ -187,6 +187,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--regenerate", action="store_true", help="build the repository again")
     parser.add_argument("--commits", type=int, default=10_000)
+    parser.add_argument("--documents", type=int, default=1_000,
+                        help="documents of a repository generated (default 1000)")
     parser.add_argument("--repo", type=Path, default=OUT / "repo",
                         help="the bench repository (default bench/out/repo)")
     parser.add_argument("--baseline", default=BASELINE,
@@ -205,9 +207,10 @@ def main() -> None:
         return check_sizes(sizes)
     fresh = args.regenerate or not is_current(repo)
     if fresh:
-        print(f"Generating {repo} ({args.commits} commits)…", flush=True)
+        print(f"Generating {repo} ({args.documents} documents, {args.commits} commits)…",
+              flush=True)
         start = time.perf_counter()
-        generate(repo, commits=args.commits)
+        generate(repo, commits=args.commits, count=args.documents)
         print(f"Generated in {time.perf_counter() - start:.0f} s", flush=True)
     changed = approve_site_change(repo, site_files())  # the hook as the new code has it
     if changed:

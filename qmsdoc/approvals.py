@@ -108,7 +108,8 @@ def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:
         if not commit.is_merge and before != snapshot.fingerprint:
             chain.add(author)  # the approval commit itself changed the content
             authoring.append((index, commit))
-        authors = authors_of.get(snapshot.fingerprint, frozenset()) | chain
+        known = authors_of.get(snapshot.fingerprint, frozenset())
+        authors = known if chain <= known else known | chain  # shared while unchanged
         authors_of[snapshot.fingerprint] = authors
         for meaning, (name, email) in signers:
             evidence.append(Evidence(meaning, name, email, commit, index, snapshot, event.blob,

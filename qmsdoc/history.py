@@ -404,7 +404,7 @@ def _commit(header: str, sequence: int) -> tuple[Commit, str]:
         parents=tuple(intern(parent) for parent in parents.split()),
         author_name=intern(name),
         author_email=intern(email),
-        date=datetime.datetime.fromisoformat(date),
+        date=_date(date),
         subject=subject,
         trailers=tuple(
             (key.strip(), value.strip())
@@ -412,6 +412,17 @@ def _commit(header: str, sequence: int) -> tuple[Commit, str]:
         ),
         sequence=sequence,
     ), tree
+
+
+def _date(text: str) -> datetime.datetime:
+    """A commit's date, its time zone shared with every other commit in the same zone (a
+    large history has tens of thousands of dates and a handful of zones)."""
+    date = datetime.datetime.fromisoformat(text)
+    zone = _ZONES.setdefault(text[19:], date.tzinfo)
+    return date if zone is date.tzinfo else date.replace(tzinfo=zone)
+
+
+_ZONES: dict[str, datetime.tzinfo | None] = {}
 
 
 def _changes(raw: str) -> list[_Change]:

@@ -106,7 +106,7 @@ class Citation:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exclusion:
     """A clause the quality manual excludes, with its written justification."""
 
@@ -128,7 +128,7 @@ class ApprovalRecord:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """One controlled document as read from one file (or one git blob)."""
 
