@@ -43,7 +43,7 @@ lint: $(READY)  ## 代码检查（ruff、mypy）
 
 # Options: make bench BENCH_ARGS="--baseline REV | --baseline none, --no-peers, --regenerate,
 #   --only builds|preview|sizes (only that part), --sizes 250:2500,… (or none),
-#   --repo PATH (another bench repository)"
+#   --repo PATH (another bench repository; generated with --documents N --commits N)"
 bench: $(READY)  ## 性能基准
 	$(BIN)/python -m compileall -q qmsdoc
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
