@@ -229,7 +229,10 @@ class GitRepository:
         contents, position = {}, 0
         for sha in wanted:
             header_end = output.index(b"\n", position)
-            size = int(output[position:header_end].split(b" ")[2])
+            header = output[position:header_end].split(b" ")
+            if len(header) != 3:
+                raise _missing(sha)
+            size = int(header[2])
             start = header_end + 1
             contents[sha] = output[start:start + size]
             position = start + size + 1
@@ -313,8 +316,7 @@ class _BlobReader:
         process.stdin.flush()
         header = process.stdout.readline().split()
         if len(header) != 3:
-            raise QmsdocError(f"git 仓库中缺少文件内容 {sha}：可能是部分克隆或仓库已损坏。"
-                              "请用完整克隆（git clone 不带 --filter）重新检出，或运行 git fsck 检查仓库")
+            raise _missing(sha)
         content = process.stdout.read(int(header[2]))
         process.stdout.read(1)  # the newline after each object
         return content
@@ -333,6 +335,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait()
     if process.stdout is not None:
         process.stdout.close()
+
+
+def _missing(sha: str) -> QmsdocError:
+    return QmsdocError(f"git 仓库中缺少文件内容 {sha}：可能是部分克隆或仓库已损坏。"
+                       "请用完整克隆（git clone 不带 --filter）重新检出，或运行 git fsck 检查仓库")
 
 
 def _failed(args: Iterable[str], code: int, stderr: str) -> QmsdocError:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from qmsdoc import history_cache
+from qmsdoc.errors import QmsdocError
 from qmsdoc.history import GitRepository, History, read_history
 
 from .conftest import ManualRepo, mini_manual, new_repo
@@ -183,3 +187,20 @@ def test_the_author_of_a_text_added_on_the_main_line_cannot_approve_the_merged_o
           options=("-X", "theirs"))
     assert written in shas(history(repo, qp02), qp02)
     assert "approval.self-approval" in {f.rule for f in repo.gate().findings if f.path == qp02}
+
+
+def test_a_text_missing_from_git_is_named_not_a_traceback(
+        approved_repo: ManualRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A partial clone (or a damaged one) lacks the contents of some commits: the check
+    stops with a message naming the missing content and what to do."""
+    repo = approved_repo
+    monkeypatch.setenv(history_cache.DISABLE, "1")  # no text derived before: all are read
+    earlier = repo.git("log", "--format=%H", "-1", "--", QP01, "HEAD~1").strip()
+    blob = repo.git("rev-parse", f"{earlier}:{QP01}").strip()
+    (repo.root / ".git/objects" / blob[:2] / blob[2:]).unlink()
+    result = repo.qmsdoc("check")
+    assert result.exit_code == 2, result.output
+    assert f"git 仓库中缺少文件内容 {blob}" in result.output and "git fsck" in result.output
+    # One text asked for on its own, as the site's pages ask for theirs.
+    with pytest.raises(QmsdocError, match=blob):
+        GitRepository(repo.root).blob_text(blob)
