@@ -165,6 +165,15 @@ class GitRepository:
 
         return git.Repo(self.root)
 
+    @functools.cached_property
+    def configuration(self) -> str:
+        """git's settings and replaced commits: what shapes what git shows, besides the
+        commits (read once per run, whichever cache asks first)."""
+        return "\0\0".join((
+            self.run("config", "--list", "-z", check=False),
+            self.run("for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/",
+                     check=False)))
+
     def run(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True,
                               encoding="utf-8", errors="replace", check=False)

@@ -123,10 +123,7 @@ class HistoryCache:
 def git_identity(repository: GitRepository, git_dir: str, *arguments: str) -> str:
     """Everything besides the commits that shapes what git prints (with these arguments):
     a cache made under anything else is not used."""
-    parts = [str(FORMAT), qmsdoc_version(), git_dir, *arguments,
-             repository.run("config", "--list", "-z", check=False),
-             repository.run("for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/",
-                            check=False),
+    parts = [str(FORMAT), qmsdoc_version(), git_dir, *arguments, repository.configuration,
              *(f"{name}={os.environ.get(name)}" for name in _GIT_ENVIRONMENT)]
     return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
 
