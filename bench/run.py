@@ -20,10 +20,12 @@ tree of the bench repository holding the baseline's hook, so the new code's gove
 tree stays as approved.
 
 Then the preview (`make serve`: from saving a document to the reloaded page, see
-bench/preview_speed.py) and ``qmsdoc check`` at several sizes of repository, cold,
-warm and after one new commit (``--sizes``, see bench/sizes.py).
+bench/preview_speed.py), ``qmsdoc check`` at several sizes of repository, cold,
+warm and after one new commit (``--sizes``, see bench/sizes.py), and our build at
+1,000 to 5,000 documents (``--growth``, see bench/growth.py).
 ``--only builds`` measures only the builds (ours and plain Material, alternating),
-``--only preview`` only the preview, ``--only sizes`` only the checks by size.
+``--only preview`` only the preview, ``--only sizes`` only the checks by size,
+``--only growth`` only the build by size.
 
 Each command runs in its own process; times are wall-clock (builds: the median of
 three), memory is the peak resident set. The new code counts as no slower when its
@@ -54,6 +56,7 @@ from generate import (
     site_config,
     site_files,
 )
+from growth import GROWTH, measure_growth
 from pdf_speed import measure_pdf
 from preview_speed import measure_preview
 from sizes import SIZES, measure_sizes, parse_sizes
@@ -195,16 +198,20 @@ def main() -> None:
                         help=f"commit to compare with (default {BASELINE}; 'none': skip)")
     parser.add_argument("--no-peers", action="store_true",
                         help="skip the build with the git peer plugins (about 5 minutes)")
-    parser.add_argument("--only", choices=["builds", "sizes", "preview"],
-                        help="measure only the builds (ours and plain Material), the sizes "
-                             "or the preview")
+    parser.add_argument("--only", choices=["builds", "sizes", "preview", "growth"],
+                        help="measure only the builds (ours and plain Material), the sizes, "
+                             "the preview or the build's growth")
     parser.add_argument("--sizes", default=",".join(f"{d}:{c}" for d, c in SIZES),
                         help="DOCUMENTS:COMMITS,… for the check by size ('none': skip)")
+    parser.add_argument("--growth", default=",".join(f"{d}:{c}" for d, c in GROWTH),
+                        help="DOCUMENTS:COMMITS,… for the build by size ('none': skip)")
     args = parser.parse_args()
     repo = args.repo
-    sizes = parse_sizes(args.sizes)
+    sizes, growth = parse_sizes(args.sizes), parse_sizes(args.growth)
     if args.only == "sizes":
         return check_sizes(sizes)
+    if args.only == "growth":
+        return build_growth(growth)
     fresh = args.regenerate or not is_current(repo)
     if fresh:
         print(f"Generating {repo} ({args.documents} documents, {args.commits} commits)…",
@@ -254,6 +261,7 @@ def main() -> None:
     measure_pdf(PROJECT, OUT)
     measure_preview(repo)
     check_sizes(sizes)
+    build_growth(growth)
 
 
 def check_sizes(sizes: list[tuple[int, int]]) -> None:
@@ -261,6 +269,10 @@ def check_sizes(sizes: list[tuple[int, int]]) -> None:
     measure_sizes(OUT, sizes,
                   lambda repo: measure([sys.executable, "-c", CHECK, "check"], repo, code),
                   lambda command, repo: measure(command, repo))
+
+
+def build_growth(sizes: list[tuple[int, int]]) -> None:
+    measure_growth(OUT, sizes, lambda repo: build(Code("new", PROJECT, repo)))
 
 
 def compare_builds(codes: list[Code], repo: Path) -> tuple[dict[str, list[Sample]],

@@ -16,12 +16,13 @@ approved revisions follow from the valid evidence.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .commit_dates import CommitDates
 from .findings import Finding, Severity
-from .history import APPROVED_BY, REVIEWED_BY, Commit, FileEvent
+from .history import APPROVED_BY, REVIEWED_BY, Commit, FileEvent, identities
 from .model import ApprovalRecord, Document, Right
 from .people import Authorities, Person, Register
 from .signatures import BAD, Signature
@@ -68,12 +69,16 @@ class FileEvidence:
         return self.authors_by_fingerprint.get(fingerprint, frozenset()) | self.open_authors
 
 
-def approval_signers(commit: Commit) -> list[tuple[Right, Identity]]:
+def approval_signers(commit: Commit) -> tuple[tuple[Right, Identity], ...]:
     """Who a commit's trailers say reviewed or approved: reviews first, as they come first."""
-    if not commit.trailers:
-        return []
-    signers = [(Right.REVIEW, who) for who in commit.identities(REVIEWED_BY)]
-    return signers + [(Right.APPROVE, who) for who in commit.identities(APPROVED_BY)]
+    return _signers(commit.trailers) if commit.trailers else ()
+
+
+@functools.cache
+def _signers(trailers: tuple[tuple[str, str], ...]) -> tuple[tuple[Right, Identity], ...]:
+    """Read once per distinct set of trailers: every step of the gate asks of every commit."""
+    return (*((Right.REVIEW, who) for who in identities(trailers, REVIEWED_BY)),
+            *((Right.APPROVE, who) for who in identities(trailers, APPROVED_BY)))
 
 
 def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:

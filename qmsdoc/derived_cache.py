@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .findings import Finding, Severity
-from .history_cache import code_key, read_file, write_file
+from .history_cache import CacheFile, code_key
 from .model import (
     ApprovalRecord,
     Citation,
@@ -57,7 +57,8 @@ class DerivedCache:
     Working-file entries not used in a run are dropped when the file is written
     (an edited file leaves its old entry behind); history entries are kept, as
     history keeps its blobs. A working-file entry, once used, is held as the
-    document it gives (not twice: as plain data and as the document).
+    document it gives (not twice: as plain data and as the document). A run that
+    adds a few entries writes only those (see :class:`~.history_cache.CacheFile`).
     """
 
     def __init__(self, folder: Path | None) -> None:
@@ -68,7 +69,10 @@ class DerivedCache:
                                                       str | None]] = {}
         self._history: tuple[dict[str, tuple[Any, ...]],
                              dict[tuple[str, str], tuple[Any, ...]]] | None = None
-        self._new_files = self._new_history = False
+        self._stores: dict[str, CacheFile] = {}
+        self._added_files: set[tuple[str, str]] = set()
+        self._added_history: tuple[dict[str, tuple[Any, ...]],
+                                   dict[tuple[str, str], tuple[Any, ...]]] = ({}, {})
 
     def parsed(self, path: str, digest: str) -> tuple[Document | None, list[Finding],
                                                       str | None] | None:
@@ -87,7 +91,7 @@ class DerivedCache:
     def keep_parsed(self, path: str, digest: str, document: Document | None,
                     findings: list[Finding], claimed: str | None) -> None:
         self._used_files[(path, digest)] = (document, tuple(findings), claimed)
-        self._new_files = True
+        self._added_files.add((path, digest))
 
     def parsed_files(self) -> list[tuple[str, str]]:
         """(path, SHA-256 of the bytes) of every working file parsed in this run."""
@@ -105,8 +109,8 @@ class DerivedCache:
         return (_facts(entry[1:]) if len(entry) > 1 else None,)
 
     def keep_blob(self, sha: str, fingerprint: str, facts: Facts | None) -> None:
-        self._blobs()[sha] = (fingerprint, *(() if facts is None else _plain_facts(facts)))
-        self._new_history = True
+        entry = (fingerprint, *(() if facts is None else _plain_facts(facts)))
+        self._blobs()[sha] = self._added_history[0][sha] = entry
 
     def document(self, sha: str, path: str) -> Document | None:
         """The document parsed from blob ``sha`` at ``path``, if known (and usable)."""
@@ -114,21 +118,27 @@ class DerivedCache:
         return None if entry is None else _document(entry)
 
     def keep_document(self, sha: str, path: str, document: Document) -> None:
-        self._documents()[(sha, path)] = _plain_document(document)
-        self._new_history = True
+        self._documents()[(sha, path)] = self._added_history[1][(sha, path)] = (
+            _plain_document(document))
 
     def save(self) -> None:
         if self._folder is None:
             return
-        if self._new_files:
-            files = ((key, (None if document is None else _plain_document(document),
-                            tuple(plain_finding(f) for f in findings), claimed))
-                     for key, (document, findings, claimed) in self._used_files.items())
-            self._new_files = not write_file(self._folder / _PARSED_FILE, code_key(), (files,))
-        if self._new_history and self._history is not None:
-            blobs, documents = self._history
-            self._new_history = not write_file(self._folder / _HISTORY_FILE, code_key(),
-                                               (blobs.items(), documents.items()))
+        added = self._added_files
+        if added and self._store(_PARSED_FILE, 1).keep(
+                lambda: ({key: self._plain_file(key) for key in added},), len(added),
+                lambda: (((key, self._plain_file(key)) for key in self._used_files),)):
+            added.clear()
+        history, (blobs, documents) = self._history, self._added_history
+        if history is not None and (blobs or documents) and self._store(_HISTORY_FILE, 2).keep(
+                lambda: self._added_history, len(blobs) + len(documents),
+                lambda: (history[0].items(), history[1].items())):
+            self._added_history = ({}, {})
+
+    def _plain_file(self, key: tuple[str, str]) -> tuple[Any, ...]:
+        document, findings, claimed = self._used_files[key]
+        return (None if document is None else _plain_document(document),
+                tuple(plain_finding(f) for f in findings), claimed)
 
     def _parsed_files(self) -> dict[tuple[str, str], tuple[Any, ...]]:
         if self._files is None:
@@ -150,8 +160,13 @@ class DerivedCache:
         return self._history
 
     def _read(self, name: str, tables: int) -> tuple[dict[Any, Any], ...] | None:
-        stored = None if self._folder is None else read_file(self._folder / name, code_key())
-        return stored if stored is not None and len(stored) == tables else None
+        return None if self._folder is None else self._store(name, tables).read()
+
+    def _store(self, name: str, tables: int) -> CacheFile:
+        assert self._folder is not None
+        if name not in self._stores:
+            self._stores[name] = CacheFile(self._folder / name, code_key(), tables)
+        return self._stores[name]
 
 
 def _plain_facts(facts: Facts) -> tuple[Any, ...]:

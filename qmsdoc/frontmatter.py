@@ -21,6 +21,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 from typing import Any, cast
 
 import yaml
@@ -159,6 +160,7 @@ def _start(event: yaml.Event) -> yaml.Mark:
 
 
 _STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "seq", "map"))
+_SHARED = 80  # values up to this length are interned: every document repeats most of them
 
 
 @dataclass
@@ -186,8 +188,9 @@ class _Composer:
             node: yaml.Node
             if kind is yaml.ScalarEvent:
                 self.values += 1
-                node = yaml.ScalarNode(_STR, event.value, event.start_mark, event.end_mark,
-                                       event.style)
+                value = event.value  # names, roles, dates, fingerprints: shared, not copied
+                node = yaml.ScalarNode(_STR, intern(value) if len(value) <= _SHARED else value,
+                                       event.start_mark, event.end_mark, event.style)
                 if event.anchor is not None:
                     self.anchors[event.anchor] = node, 1
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:

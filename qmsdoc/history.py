@@ -38,8 +38,6 @@ import tempfile
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from sys import intern  # names, paths and ids recur in every commit: one string object each
 from typing import TYPE_CHECKING
@@ -94,17 +92,22 @@ class Commit:
 
     def identities(self, key: str) -> list[tuple[str, str]]:
         """(name, e-mail) of every trailer ``key: Name <email>``."""
-        found = []
-        for trailer_key, value in self.trailers:
-            match = _IDENTITY_RE.match(value)
-            if trailer_key.lower() == key.lower() and match:
-                found.append((match.group(1), match.group(2)))
-        return found
+        return identities(self.trailers, key)
 
     def describe(self) -> str:
         """``提交 1a2b3c4d（张三，2025-03-01）``, the way messages name a commit."""
         which = "本次提交" if self.sequence == sys.maxsize else f"提交 {self.short}"
         return f"{which}（{self.author_name}，{self.date.date().isoformat()}）"
+
+
+def identities(trailers: Iterable[tuple[str, str]], key: str) -> list[tuple[str, str]]:
+    """(name, e-mail) of every trailer ``key: Name <email>``."""
+    found = []
+    for trailer_key, value in trailers:
+        match = _IDENTITY_RE.match(value)
+        if trailer_key.lower() == key.lower() and match:
+            found.append((match.group(1), match.group(2)))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +150,7 @@ class GitRepository:
         self.root = root
         self._blobs: dict[str, str] = {}
         self._reader = _BlobReader(root)
-        self._log_ahead: str | None = None
+        self._log_ahead: list[str] | None = None
         self._cache = history_cache.HistoryCache(self, _LOG) if history_cache.enabled() else None
         inside, _, git_dir = self.run("rev-parse", "--is-inside-work-tree", "--path-format=absolute",
                                       "--git-common-dir", check=False).strip().partition("\n")
@@ -296,18 +299,20 @@ class GitRepository:
         """Read the log now (in the background, say), for the next call of :meth:`log`."""
         self._log_ahead = self.log()
 
-    def log(self) -> str:
-        """The whole history as one ``git log`` pass prints it: commits, trailers, changed
-        blobs; a merge as one record per parent with a different tree, each with the diff
-        against that parent. Commits read before come from the cache."""
+    def log(self) -> list[str]:
+        """The whole history as one ``git log`` pass prints it, as the text of each commit,
+        newest first: its trailers and changed blobs; a merge as one record per parent with
+        a different tree, each with the diff against that parent. Commits read before come
+        from the cache. (Never joined into one text: tens of megabytes in a large history.)"""
         if self._log_ahead is not None:  # handed over, not kept: it is tens of megabytes
             log, self._log_ahead = self._log_ahead, None
             return log
         if not self.has_commits():
-            return ""
+            return []
         if self._cache is not None:
             return self._cache.log()
-        return self.bulk([*_LOG, "HEAD"]).decode("utf-8", errors="replace")
+        return list(history_cache.by_commit(
+            self.bulk([*_LOG, "HEAD"]).decode("utf-8", errors="replace")).values())
 
 
 class _BlobReader:
@@ -360,13 +365,13 @@ def _failed(args: Iterable[str], code: int, stderr: str) -> QmsdocError:
     return QmsdocError(f"git {command} 失败：{detail}")
 
 
-def read_history(log: str, current_paths: Iterable[str], watched: Iterable[str] = ()) -> History:
+def read_history(log: list[str], current_paths: Iterable[str], watched: Iterable[str] = ()) -> History:
     """Each current file's commits, following it back through renames on every line of history.
 
     A watched path is not followed: its history is whatever was ever at that
     path, so deleting and re-adding the file does not start a new history. A
     watched path ending in ``/`` is a folder: its events are those of every file
-    in it.
+    in it. ``log`` (as :meth:`GitRepository.log` gives it) is emptied as it is read.
     """
     logged = _parse(log)
     history = History(_follow(logged, current_paths), {path: [] for path in watched},
@@ -387,25 +392,29 @@ _Change = tuple[str, str, str | None, str | None, str | None]  # kind, path, old
 _Logged = tuple[Commit, list[_Change], Sequence[tuple[str, list[_Change]]]]
 
 
-def _parse(log: str) -> list[_Logged]:
+def _parse(log: list[str]) -> list[_Logged]:
     """The log's commits, oldest first; a merge's records (one per parent) make one commit.
 
-    Read from the end of the log, every parent comes before its children.
+    Read from the end of the log, every parent comes before its children. Each commit's
+    text is taken off the log as it is read: tens of megabytes in a large history, which
+    would otherwise live as long as what is made of them.
     """
     logged: list[_Logged] = []
     trees: dict[str, str] = {}
-    records = (record.partition("\0") for record in reversed(log.split("\x1e")[1:]))
-    for sequence, (header, group) in enumerate(groupby(records, itemgetter(0)), start=1):
-        commit, tree = _commit(header, sequence)
+    sequence = 0
+    while log:
+        text, sequence = log.pop(), sequence + 1
+        records = [record.partition("\0") for record in text.split("\x1e")[1:]]
+        commit, tree = _commit(records[0][0], sequence)
         trees[commit.sha] = tree
         parents = commit.parents
         if len(parents) < 2:
-            logged.append((commit, _changes(next(group)[2]), ()))
+            logged.append((commit, _changes(records[0][2]), ()))
             continue
         # git prints no diff against a parent with the merge's tree (nor the header, unless
         # every diff is empty): the diffs printed belong, in order, to the parents whose
         # tree differs.
-        diffs = [_changes(raw) for _, _, raw in group][::-1]  # read backwards: first parent's first
+        diffs = [_changes(raw) for _, _, raw in records]
         printed = iter([changes for changes in diffs if changes])
         against = [next(printed, []) if trees.get(parent) != tree else [] for parent in parents]
         logged.append((commit, against[0], list(zip(parents[1:], against[1:], strict=True))))
@@ -421,9 +430,9 @@ def _commit(header: str, sequence: int) -> tuple[Commit, str]:
         author_name=intern(name),
         author_email=intern(email),
         date=_date(date),
-        subject=subject,
+        subject=intern(subject),
         trailers=tuple(
-            (key.strip(), value.strip())
+            (intern(key.strip()), intern(value.strip()))
             for key, _, value in (t.partition(":") for t in trailers.split("\x1d") if t)
         ),
         sequence=sequence,

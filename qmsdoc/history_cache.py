@@ -36,7 +36,7 @@ import pickle
 import subprocess
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -49,8 +49,10 @@ DISABLE = "QMSDOC_NO_CACHE"
 _MAGIC = b"qmsdoc-history-cache\n"
 FOLDER = "qmsdoc-cache"
 _LOG_FILE = "log"
+_ADDITIONS = ".additions"
+ADDITIONS_SHARE = 20
 _KEEP_OTHERS = 1_000
-_CHUNK = 2_000  # items pickled at a time
+_CHUNK = 500  # items pickled at a time (the pickler holds a chunk's objects while it writes)
 # Environment that changes what git shows as history (replaced or grafted commits).
 _GIT_ENVIRONMENT = ("GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE")
 
@@ -75,46 +77,53 @@ class HistoryCache:
         self._log_arguments = log_arguments
         self._key = ""
 
-    def log(self) -> str:
-        """What ``git log <log arguments> HEAD`` prints, reading only commits not cached."""
+    def log(self) -> list[str]:
+        """What ``git log <log arguments> HEAD`` prints, commit by commit, reading only
+        commits not cached."""
         git = self._repository
         git_dir, shallow, head = git.run("rev-parse", "--path-format=absolute",
                                          "--git-common-dir", "--is-shallow-repository",
                                          "HEAD").split("\n")[:3]
         if shallow == "true":  # a deepening fetch changes old commits' parents: never cache
-            return self._full(head)
+            return list(self._full(head).values())
         order = _start(git.root, "rev-list", "--topo-order", head)
-        file = Path(git_dir) / FOLDER / _LOG_FILE
         self._key = self._identity(git_dir)
-        stored = read_file(file, self._key)
-        records = _texts(stored[0]) if stored is not None and len(stored) == 1 else {}
+        store = CacheFile(Path(git_dir) / FOLDER / _LOG_FILE, self._key, 1)
+        stored = store.read()
+        records = _texts(stored[0]) if stored is not None else {}
         listed = _finish(order)
         if listed is None:  # no proof of the order: no cache this run
-            return self._full(head)
+            return list(self._full(head).values())
         commits = listed.split()
         missing = [sha for sha in commits if sha not in records]
-        if missing:
-            records.update(_by_commit(
-                self._full(head) if len(missing) == len(commits) else self._text(
-                    [*self._log_arguments, "--no-walk=unsorted", "--stdin"], missing)))
-        if any(sha not in records for sha in missing):  # not expected: start again
-            records = _by_commit(self._full(head))
+        read: dict[str, str] = {}
+        if len(missing) == len(commits):
+            read = self._full(head)
+        elif missing:
+            read = by_commit(self._text([*self._log_arguments, "--no-walk=unsorted", "--stdin"],
+                                        missing))
+        records.update(read)
+        restarted = any(sha not in records for sha in missing)
+        if restarted:  # not expected: start again
+            records = self._full(head)
         # Records of commits outside this history are kept for a branch switched back to,
         # up to a point.
         crowded = len(records) - len(commits) > max(_KEEP_OTHERS, len(commits) // 4)
         if crowded:
             records = {sha: records[sha] for sha in commits}
         if missing or crowded:
-            write_file(file, self._key, (records.items(),))
-        return "".join(records[sha] for sha in commits)
+            store.keep(lambda: (read,), len(read), lambda: (records.items(),),
+                       whole=restarted or crowded or len(missing) == len(commits))
+        return [records[sha] for sha in commits]
 
     def _text(self, arguments: list[str], commits: Sequence[str] = ()) -> str:
         """A log git prints; ``commits``: just these (read from its standard input)."""
         return self._repository.bulk(arguments, "".join(f"{sha}\n" for sha in commits)
                                      ).decode("utf-8", errors="replace")
 
-    def _full(self, head: str) -> str:
-        return self._text([*self._log_arguments, head])
+    def _full(self, head: str) -> dict[str, str]:
+        """The whole log, commit by commit."""
+        return by_commit(self._text([*self._log_arguments, head]))
 
     def _identity(self, git_dir: str) -> str:
         return git_identity(self._repository, git_dir, *self._log_arguments)
@@ -146,6 +155,61 @@ def qmsdoc_version() -> str:
         return version("qmsdoc")
     except PackageNotFoundError:  # pragma: no cover - run from a source tree
         return "unknown"
+
+
+class CacheFile:
+    """A cache file of tables, and beside it a file of what later runs added to them.
+
+    Writing a large cache again for a few new entries would cost more than the
+    rest of a run that changed one document. So while the additions stay small
+    beside the whole (up to one entry in ``ADDITIONS_SHARE``), a run writes only
+    the file of additions, each time whole, and a reader merges it in; past that,
+    the whole is written again and the additions removed. Every entry is keyed by
+    the id of what it was derived from, so additions are right beside any whole
+    file of the same key: runs that write at once can only lose entries, which a
+    later run derives again.
+    """
+
+    def __init__(self, file: Path, key: str, count: int) -> None:
+        self.file, self._key, self._count = file, key, count
+        self._entries = 0  # in the whole file, as read
+        self._added: tuple[dict[Any, Any], ...] = tuple({} for _ in range(count))
+
+    @property
+    def additions(self) -> Path:
+        return self.file.with_name(f"{self.file.name}{_ADDITIONS}")
+
+    def read(self) -> tuple[dict[Any, Any], ...] | None:
+        """The tables, additions merged in; ``None``: no whole file to be trusted."""
+        tables = self._read(self.file)
+        if tables is None:
+            return None
+        self._entries = sum(map(len, tables))
+        added = self._read(self.additions)
+        if added is not None:
+            self._added = added
+            for table, more in zip(tables, added, strict=True):
+                table.update(more)
+        return tables
+
+    def keep(self, added: Callable[[], Sequence[Mapping[Any, Any]]], count: int,
+             everything: Callable[[], Sequence[Iterable[tuple[Any, Any]]]], *,
+             whole: bool = False) -> bool:
+        """Keep the ``count`` entries a run added to the tables read (``added()``): in the
+        file of additions while they are few, or else (or with ``whole``) by writing
+        ``everything()``, all the entries to keep, as the whole file."""
+        if not whole and 0 < (count + sum(map(len, self._added))) * ADDITIONS_SHARE <= (
+                self._entries):
+            merged = [{**before, **new} for before, new in zip(self._added, added(), strict=True)]
+            return write_file(self.additions, self._key, [m.items() for m in merged])
+        written = write_file(self.file, self._key, everything())
+        if written:
+            self.additions.unlink(missing_ok=True)
+        return written
+
+    def _read(self, file: Path) -> tuple[dict[Any, Any], ...] | None:
+        tables = read_file(file, self._key)
+        return tables if tables is not None and len(tables) == self._count else None
 
 
 def read_file(file: Path, key: str) -> tuple[dict[Any, Any], ...] | None:
@@ -227,9 +291,10 @@ def _chunks(items: Iterable[tuple[Any, Any]]) -> Iterator[list[tuple[Any, Any]]]
 
 
 def _texts(data: object) -> dict[str, str]:
-    """A cached mapping of ids to texts, or nothing if it is not one."""
+    """A cached mapping of commit ids to their records, or nothing if it is not one."""
     if isinstance(data, dict) and all(
-            isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+            isinstance(k, str) and isinstance(v, str) and v.startswith(f"\x1e{k}\x1f")
+            for k, v in data.items()):
         return data
     return {}
 
@@ -240,7 +305,7 @@ def _checksum(payload: bytes | memoryview) -> bytes:
     return b"%08x" % zlib.crc32(payload)
 
 
-def _by_commit(log: str) -> dict[str, str]:
+def by_commit(log: str) -> dict[str, str]:
     """A log's text per commit: its records (a merge prints one per parent) as printed."""
     records: dict[str, str] = {}
     for record in log.split("\x1e")[1:]:

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from .config import Settings
@@ -148,7 +149,7 @@ def template_findings(path: str, body: str, first_line: int) -> list[Finding]:
 
 def citations(body: str, first_line: int) -> tuple[Citation, ...]:
     return tuple(
-        Citation(match.group(1), match.group(3).strip(), first_line + offset)
+        Citation(intern(match.group(1)), intern(match.group(3).strip()), first_line + offset)
         for offset, line in enumerate(body.split("\n"))
         for match in MACRO_RE.finditer(line)
     )

@@ -47,13 +47,14 @@ def read(repo: ManualRepo, *, cached: bool, monkeypatch: pytest.MonkeyPatch) -> 
             patch.setenv(history_cache.DISABLE, "1")
         repository = GitRepository(repo.root)
         log = repository.log()
+        text = "".join(log)
         repository.save_cache()
         paths = repository.tracked(["."])
         history = read_history(log, paths, watched=["people.yml", "qmsdoc.yml"])
         gate = run_gate(load_settings(repo.root), today=TODAY)
         revisions = [tuple(_revision(r) for r in (s.published, s.latest, *s.coming))
                      for s in gate.statuses.values()]
-    return log, history, gate.findings, list(gate.manual), revisions
+    return text, history, gate.findings, list(gate.manual), revisions
 
 
 def _revision(revision: ApprovedRevision | None) -> Revision:
@@ -69,8 +70,8 @@ def assert_same_as_uncached(repo: ManualRepo, monkeypatch: pytest.MonkeyPatch) -
     return cached[0]
 
 
-def mark(repo: ManualRepo, sha: str) -> None:
-    """Change the cached record of commit ``sha`` to carry MARK as its subject."""
+def cached_log(repo: ManualRepo) -> tuple[Path, str, dict[str, str]]:
+    """The log cache's file, key and records, as a run writes them."""
     cache = history_cache.HistoryCache(GitRepository(repo.root), _LOG)
     cache.log()
     file, key = cache_folder(repo) / "log", cache._key  # noqa: SLF001 - a tampered cache
@@ -78,14 +79,24 @@ def mark(repo: ManualRepo, sha: str) -> None:
     assert stored is not None
     (records,) = stored
     assert isinstance(records, dict)
+    return file, key, records
+
+
+def mark(repo: ManualRepo, sha: str) -> None:
+    """Change the cached record of commit ``sha`` to carry MARK as its subject."""
+    file, key, records = cached_log(repo)
     subject = repo.git("log", "-1", "--format=%s", sha).strip()
     assert subject in records[sha]
     records[sha] = records[sha].replace(subject, MARK)
     history_cache.write_file(file, key, (records.items(),))
 
 
+def log_text(repo: ManualRepo) -> str:
+    return "".join(GitRepository(repo.root).log())
+
+
 def marked_log(repo: ManualRepo) -> bool:
-    return MARK in GitRepository(repo.root).log()
+    return MARK in log_text(repo)
 
 
 def assert_as_git_prints_but_the_mark(repo: ManualRepo, marked: str,
@@ -94,8 +105,8 @@ def assert_as_git_prints_but_the_mark(repo: ManualRepo, marked: str,
     subject = repo.git("log", "-1", "--format=%s", marked).strip()
     with monkeypatch.context() as patch:
         patch.setenv(history_cache.DISABLE, "1")
-        uncached = GitRepository(repo.root).log()
-    cached = GitRepository(repo.root).log()
+        uncached = log_text(repo)
+    cached = log_text(repo)
     assert cached.count(MARK) == 1
     assert cached.replace(MARK, subject) == uncached
 
@@ -145,7 +156,7 @@ def test_new_commits_are_added_to_the_cached_ones(approved_repo: ManualRepo,
     assert marked_log(repo)  # the same head: the cached records are used
     repo.commit("One more commit", date="2024-03-01")
     assert marked_log(repo)  # an ancestor: cached records kept, the new commit read
-    assert "One more commit" in GitRepository(repo.root).log()
+    assert "One more commit" in log_text(repo)
 
 
 def test_rewritten_commits_are_read_again(approved_repo: ManualRepo,
@@ -156,9 +167,9 @@ def test_rewritten_commits_are_read_again(approved_repo: ManualRepo,
     root = repo.git("rev-list", "--max-parents=0", "HEAD").strip()
     mark(repo, root)
     mark(repo, repo.git("rev-parse", "HEAD").strip())
-    assert GitRepository(repo.root).log().count(MARK) == 2
+    assert log_text(repo).count(MARK) == 2
     repo.git("commit", "-q", "--amend", "--allow-empty", "-m", "Rewritten", date="2024-03-01")
-    assert GitRepository(repo.root).log().count(MARK) == 1  # the root's record only
+    assert log_text(repo).count(MARK) == 1  # the root's record only
     assert_as_git_prints_but_the_mark(repo, root, monkeypatch)
 
 
@@ -213,6 +224,21 @@ def test_a_damaged_cache_is_rebuilt(approved_repo: ManualRepo, monkeypatch: pyte
     assert not marked_log(repo)
     assert_same_as_uncached(repo, monkeypatch)
     assert not marked_log(repo)  # and the file written again is git's own
+
+
+def test_a_record_filed_under_another_commit_is_not_used(approved_repo: ManualRepo,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache whose checksum holds but which gives a commit another commit's record (as a
+    hand-edited or foreign file would) is read again from git, not trusted."""
+    repo = approved_repo
+    root = repo.git("rev-list", "--max-parents=0", "HEAD").strip()
+    head = repo.git("rev-parse", "HEAD").strip()
+    mark(repo, root)
+    file, key, records = cached_log(repo)
+    records[head] = records[root]
+    history_cache.write_file(file, key, (records.items(),))
+    assert not marked_log(repo)
+    assert_same_as_uncached(repo, monkeypatch)
 
 
 def test_a_cache_naming_code_is_never_unpickled(approved_repo: ManualRepo,
@@ -331,3 +357,40 @@ def test_worktrees_share_the_cache(approved_repo: ManualRepo, tmp_path: Path) ->
     repo.git("worktree", "add", "-q", "--detach", str(other), "HEAD")
     assert MARK in {d.title for d in run_gate(load_settings(other), today=TODAY).manual}
     assert not (repo.root / ".git/worktrees/other" / history_cache.FOLDER).exists()
+
+
+def revise_qp01(repo: ManualRepo, revision: int, day: str) -> None:
+    """Commit revision A/``revision`` of QP-01, a month after the one before, and approve it."""
+    repo.edit("procedures/qp-01.md", f"version: A/{revision - 1}", f"version: A/{revision}")
+    repo.edit("procedures/qp-01.md", f"effective_date: '2024-0{revision + 2}-01'",
+              f"effective_date: '2024-0{revision + 3}-01'")
+    repo.commit(f"Revise QP-01 to A/{revision}", date=day)
+    repo.approve_all(["QP-01"], date=day)
+
+
+def test_a_few_new_entries_are_written_beside_the_cache(approved_repo: ManualRepo,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that adds a few entries to a cache writes only those, whole, in a file beside it;
+    a later run reads both and gets what git gives. Additions that are damaged are not used;
+    grown too large, they are folded into the cache file written again."""
+    repo = approved_repo
+    assert_same_as_uncached(repo, monkeypatch)
+    folder = cache_folder(repo)
+    caches = ("log", "parsed", "derived")
+    wholes = {name: (folder / name).read_bytes() for name in caches}
+    monkeypatch.setattr(history_cache, "ADDITIONS_SHARE", 1)  # additions up to the whole's size
+    revise_qp01(repo, 1, "2024-03-05")
+    assert_same_as_uncached(repo, monkeypatch)
+    assert {name: (folder / name).read_bytes() for name in caches} == wholes
+    additions = {name: folder / f"{name}.additions" for name in caches}
+    assert all(file.is_file() for file in additions.values())
+    for file in additions.values():  # damaged: not used, and written again whole
+        file.write_bytes(file.read_bytes()[:-7])
+    assert_same_as_uncached(repo, monkeypatch)
+    revise_qp01(repo, 2, "2024-04-05")
+    assert_same_as_uncached(repo, monkeypatch)
+    monkeypatch.setattr(history_cache, "ADDITIONS_SHARE", 10**6)  # now too many to add
+    revise_qp01(repo, 3, "2024-05-05")
+    assert_same_as_uncached(repo, monkeypatch)
+    assert not any(file.exists() for file in additions.values())
+    assert all((folder / name).read_bytes() != wholes[name] for name in caches)
