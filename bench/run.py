@@ -71,14 +71,21 @@ BASELINE_BRANCH = "baseline"  # the bench repository's branch holding the baseli
 CHECK_RUNS, BUILD_RUNS = 11, 3
 REVIEW_RUNS, REVIEWED = 5, 10  # qmsdoc review of a merge request revising ten procedures
 
-# Runs a command's click entry point, then says on stderr which qmsdoc it imported.
-LAUNCH = """import sys
+# Runs a command's click entry point, then says on stderr which qmsdoc it imported and the
+# peak memory of its process tree. (The rusage of the process this bench waits for is no
+# use: a child started by vfork carries its parent's peak over exec, so every command
+# would report at least what the bench itself once held, such as a generated history.)
+LAUNCH = """import resource, sys
 from {module} import {function} as run
 try:
     run()
 finally:
     qmsdoc = sys.modules.get("qmsdoc")
     print("qmsdoc-source:", qmsdoc.__file__ if qmsdoc else None, file=sys.stderr)
+    with open("/proc/self/status") as status:
+        own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print("peak-kib:", max(own, children), file=sys.stderr)
 """
 CHECK = LAUNCH.format(module="qmsdoc.cli", function="main")
 MKDOCS = LAUNCH.format(module="mkdocs.__main__", function="cli")
@@ -103,7 +110,9 @@ class Sample:
 def measure(command: list[str], cwd: Path, code: Code | None = None) -> Sample:
     """Wall-clock seconds and peak memory (MiB) of one command in its own process.
 
-    With ``code``, the command imports qmsdoc from ``code.source``, and this is checked.
+    The peak is what a command run through ``LAUNCH`` reports for itself and its children
+    (any other: the rusage of its process, which can hold the bench's own peak). With
+    ``code``, the command imports qmsdoc from ``code.source``, and this is checked.
     """
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
     if code is not None:
@@ -123,7 +132,9 @@ def measure(command: list[str], cwd: Path, code: Code | None = None) -> Sample:
         if expected not in stderr.splitlines():
             sys.exit(f"{code.name} code did not import its own qmsdoc: expected {expected!r}, "
                      f"got:\n{stderr}")
-    return Sample(elapsed, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime)
+    peaks = [int(line.split()[1]) for line in stderr.splitlines() if line.startswith("peak-kib: ")]
+    return Sample(elapsed, (peaks[-1] if peaks else usage.ru_maxrss) // 1024,
+                  usage.ru_utime + usage.ru_stime)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -163,7 +174,7 @@ def build(code: Code) -> Sample:
 def plain_build(repo: Path, config: str) -> Sample:
     (repo / config).write_text(site_config(config), encoding="utf-8")
     shutil.rmtree(repo / SITE_CONFIGS[config][0], ignore_errors=True)
-    return measure([str(BIN / "mkdocs"), "build", "-q", "-f", config], repo)
+    return measure([sys.executable, "-c", MKDOCS, "build", "-q", "-f", config], repo)
 
 
 def review_clone(repo: Path) -> Path:
