@@ -1,28 +1,32 @@
-"""``qmsdoc check`` without reading history again, where git proves it has nothing new to say.
+"""``qmsdoc check`` without judging history again, where git proves it has nothing new to say.
 
 Most of a check's time goes into history: reading it, following every file,
 judging every approval. What that part finds depends on nothing but the
 commits that changed the paths it reads history for (the document folders,
 the governed files, the register of copies), the working files, the settings,
-the options and the day. So a check keeps that part of its findings, with the
-commit it was made at, in the git folder (``.git/qmsdoc-cache/check``), and
-the next check uses them instead of reading history when
+the options and the day. So a check keeps that part, with the commit it was
+made at, in the git folder (``.git/qmsdoc-cache/check``): its findings, and per
+document what :mod:`.check_state` needs to judge that document again alone.
+The next check uses them when
 
 - its key is the same: qmsdoc's code and data, git's configuration, the
   options (strict, the day judged, the day of the run), the settings, the
-  bytes of every controlled document, governed file and register of copies in
-  the working tree, and which documents git tracks and finds changed;
-- the commit checked then is the current one or an ancestor of it, and no
-  commit since changed any of those paths (``git log --raw`` of those commits,
-  a merge against each of its parents).
+  bytes of every job responsibility, governed file and register of copies in
+  the working tree, which documents there are (path, number, type), which
+  git tracks and which cannot be read;
+- the commit checked then is the current one or an ancestor of it.
 
-The working tree's own findings and the site pages (published as committed,
-so any commit may change them) are checked again every time. Never kept: a
-run with a commit dated in the future (time alone changes its findings), one
-that verifies signatures (the keyring is outside git), one whose settings in
+Then it judges again only the documents whose working file (bytes, uncommitted
+or not) or history changed since, if the commits since changed nothing else
+whose history is read (:func:`.check_state.rejudge`); otherwise it is a full
+check. The working tree's own findings and the site pages (published as
+committed, so any commit may change them) are checked again every time. Never
+kept: a run with a commit dated in the future (time alone changes its
+findings), one that verifies signatures (the keyring is outside git), one with
+a register of copies (judged against the whole history), one whose settings in
 force are not the working file's, and one whose backfilled history ends at an
-abbreviated commit id. The file is written as the other caches
-are: checksummed, plain data only, replaced whole.
+abbreviated commit id. The file is written as the other caches are:
+checksummed, plain data only, replaced whole.
 """
 
 from __future__ import annotations
@@ -32,20 +36,19 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from . import history_cache
+from .check_state import FUTURE_DATE, CheckState, inputs_key, kept_state, rejudge
 from .clauses import load_catalogue
 from .config import CONFIG_FILE, Settings
-from .derived_cache import finding_from_plain, plain_finding
 from .findings import Finding, sorted_findings
-from .gate import GateResult, ReadAlready, WorkingTree, run_gate
+from .gate import GateResult, Judged, ReadAlready, WorkingTree, run_gate
 from .governance import SITE_CONFIG, SITE_HOOKS
 from .history import GitRepository
+from .model import DocType
 from .publication import publication_day
 
 _FILE = "check"
-_NOT_KEPT = "history.future-date"  # a finding the passing of time alone can take back
 
 
 @dataclass(frozen=True)
@@ -72,28 +75,32 @@ def check(settings: Settings, *, strict: bool = False,
     file, head = place
     key = history_cache.git_identity(repository, str(file.parent.parent))
     kept = history_cache.read_file(file, key)
-    kept_now = kept[0] if kept is not None and len(kept) == 1 and _applies(
-        kept[0], settings, repository, head) else None
+    state = CheckState.from_plain(kept[0]) if kept is not None and len(kept) == 1 else None
+    since = repository.log_since(state.commit, head) if state is not None else None
     with ThreadPoolExecutor(max_workers=1) as background:
-        if not kept_now:  # history is read while Python reads the files
+        if since is None:  # history is read while Python reads the files
             background.submit(repository.read_log_ahead)
         working = WorkingTree.read(settings, repository, strict, background)
-    inputs = _inputs(settings, repository, working, strict, day, built_on)
-    if kept_now is not None and kept_now.get("inputs") == inputs:
-        pages = working.pages(settings, repository, load_catalogue(settings.standards), strict)
-        from_history = [finding_from_plain(f) for f in kept_now["findings"]]
-        repository.save_cache()
-        return CheckOutcome(sorted_findings([*working.findings, *pages.findings,
-                                             *from_history]), _next_change(kept_now))
+    digests = dict(repository.derived.parsed_files())
+    inputs = _inputs(settings, working, digests, strict, day, built_on)
+    if state is not None and since is not None and state.inputs == inputs and _keepable(settings):
+        rejudged = rejudge(state, since, head, settings, repository, working, digests, day,
+                           _history_paths(settings))
+        if rejudged is not None:
+            from_history, now = rejudged
+            pages = working.pages(settings, repository, load_catalogue(settings.standards))
+            if now is not state and not any(f.rule == FUTURE_DATE for f in from_history):
+                history_cache.write_file(file, key, (now.plain().items(),))
+            repository.save_cache()
+            return CheckOutcome(sorted_findings([*working.findings, *pages.findings,
+                                                 *from_history]), now.next_change)
+    recorded: list[Judged] = []
     gate = run_gate(settings, strict=strict, today=day, built_on=built_on,
-                    read=ReadAlready(repository, working))
-    if _keepable(gate, settings):
-        change = gate.next_change()
-        history_cache.write_file(file, key, ({
-            "commit": head, "inputs": inputs,
-            "findings": tuple(plain_finding(f) for f in gate.from_history),
-            "next_change": None if change is None else (change[0].toordinal(), tuple(change[1])),
-        }.items(),))
+                    read=ReadAlready(repository, working), record=recorded.append)
+    left = kept_state(recorded[0], head, inputs, gate.from_history, digests) if (
+        recorded and gate.settings == settings and _keepable(settings)) else None
+    if left is not None:
+        history_cache.write_file(file, key, (left.plain().items(),))
     return _outcome(gate)
 
 
@@ -114,19 +121,16 @@ def _place(repository: GitRepository) -> tuple[Path, str] | None:
     return Path(git_dir) / history_cache.FOLDER / _FILE, head
 
 
-def _inputs(settings: Settings, repository: GitRepository, working: WorkingTree, strict: bool,
+def _inputs(settings: Settings, working: WorkingTree, digests: dict[str, str], strict: bool,
             day: datetime.date, built_on: datetime.date) -> str:
-    """Everything besides git and the commits that the findings kept depend on."""
-    digest = hashlib.sha256()
-    for part in (history_cache.code_key(),
-                 repr((strict, day, built_on, settings)),
-                 repr(repository.derived.parsed_files()),
-                 repr(sorted(working.loaded.unreadable_numbers)),
-                 repr(working.findings),
-                 repr((sorted(working.tracked), sorted(working.uncommitted))),
-                 repr(_governed_files(settings))):
-        digest.update(part.encode() + b"\0\0")
-    return digest.hexdigest()
+    """Everything besides git, the commits and each document's own text and state that the
+    findings kept depend on."""
+    manual = working.loaded.manual
+    return inputs_key(history_cache.code_key(), strict, day, built_on, settings,
+                      [(d.path, d.number, d.type) for d in manual],
+                      [digests.get(d.path) for d in manual.of_type(DocType.JOB_RESPONSIBILITY)],
+                      sorted(working.loaded.unreadable_numbers), sorted(working.tracked),
+                      _governed_files(settings))
 
 
 def _history_paths(settings: Settings) -> list[str]:
@@ -155,34 +159,9 @@ def _file_digest(file: Path) -> str:
     return hashlib.sha256(file.read_bytes()).hexdigest()
 
 
-def _applies(stored: dict[str, Any], settings: Settings, repository: GitRepository,
-             head: str) -> bool:
-    """The kept findings still hold: no commit since touched a path history is read for."""
-    since = stored.get("commit")
-    if not isinstance(since, str):
-        return False
-    changed = repository.changed_since(since, head)
-    return changed is not None and not any(
-        _under(path, prefix) for path in changed for prefix in _history_paths(settings))
-
-
-def _under(path: str, prefix: str) -> bool:
-    prefix = prefix.rstrip("/")
-    return path == prefix or path.startswith(prefix + "/") or prefix in ("", ".")
-
-
-def _keepable(gate: GateResult, settings: Settings) -> bool:
-    """Whether the findings may be kept: see the module's notes. (An abbreviated commit id
-    in ``history_backfilled_until`` could come to name two commits: a new commit matters.)"""
+def _keepable(settings: Settings) -> bool:
+    """Whether findings under these settings may be kept: see the module's notes. (An
+    abbreviated commit id in ``history_backfilled_until`` could come to name two commits:
+    a new commit matters.)"""
     backfilled = settings.history_backfilled_until
-    return (gate.settings == settings and not settings.require_signatures
-            and (backfilled is None or len(backfilled) == 40)
-            and not any(f.rule == _NOT_KEPT for f in gate.from_history))
-
-
-def _next_change(stored: dict[str, Any]) -> tuple[datetime.date, list[str]] | None:
-    change = stored.get("next_change")
-    if change is None:
-        return None
-    day, numbers = change
-    return datetime.date.fromordinal(day), list(numbers)
+    return not settings.require_signatures and (backfilled is None or len(backfilled) == 40)

@@ -67,6 +67,25 @@ class CommitDates:
                     backfilled.update(commit.parents)
         return cls(dates, latest, before, stamps, frozenset(backfilled))
 
+    @classmethod
+    def resumed(cls, known: dict[str, tuple[datetime.datetime, str | None]],
+                dated: dict[str, datetime.datetime], backfilled: Iterable[str],
+                head: tuple[str, str], commits: list[Commit]) -> CommitDates:
+        """The dates of some commits, as :meth:`read` found them, and of the commits made
+        since, oldest first: ``known`` gives a commit's date and the commit before it (see
+        :attr:`before`), ``dated`` the dates of those; ``head``: the last commit read then,
+        and the commit with the latest date among it and its ancestors (dated too)."""
+        dates = {**dated, **{sha: date for sha, (date, _) in known.items()}}
+        before = {sha: earlier for sha, (_, earlier) in known.items()}
+        dates.update((commit.sha, commit.date) for commit in commits)
+        stamps = {sha: date.timestamp() for sha, date in dates.items()}
+        latest_of = dict([head])
+        for commit in commits:
+            before[commit.sha] = earlier = _latest(latest_of, stamps, commit)
+            latest_of[commit.sha] = commit.sha if earlier is None or (
+                stamps[commit.sha] >= stamps[earlier]) else earlier
+        return cls(dates, latest_of, before, stamps, frozenset(backfilled))
+
     def latest_before(self, commit: Commit) -> datetime.datetime | None:
         """The latest date among the commit's ancestors (``None``: it has none)."""
         before = self._before(commit)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +40,7 @@ from .pages import PagesInGit, SitePages, pages_in_git, read_site_pages
 from .people import Authorities, Register, load_register, unknown_roles
 from .publication import (
     DocumentStatus,
+    coming_changes,
     later_commits,
     next_change,
     publication_day,
@@ -84,12 +85,13 @@ class GateResult:
 
     def next_change(self) -> tuple[datetime.date, list[str]] | None:
         """The next day the published site changes, and what takes effect then."""
-        return next_change(list(self.statuses.values()))
+        return next_change(c for s in self.statuses.values() for c in coming_changes(s))
 
 
 def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date | None = None,
              publishing: bool = False, built_on: datetime.date | None = None,
-             read: ReadAlready | None = None) -> GateResult:
+             read: ReadAlready | None = None,
+             record: Callable[[Judged], None] | None = None) -> GateResult:
     """Check the repository and decide what is published on ``today`` (see
     :func:`~qmsdoc.publication.publication_day`).
 
@@ -97,11 +99,11 @@ def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date |
     so whatever MkDocs itself reads (its settings, the hooks) must be approved.
     ``built_on``: the day of the run (default: the real today); ``qmsdoc verify``
     rebuilds a site as it was built on its day. ``read``: what was read already
-    (the working tree with ``strict`` as given here).
+    (the working tree with ``strict`` as given here). ``record``: given what was judged.
     """
     with _no_collections():
         return _run_gate(settings, strict, today or publication_day(), publishing,
-                         built_on or datetime.date.today(), read)
+                         built_on or datetime.date.today(), read, record)
 
 
 @contextmanager
@@ -134,6 +136,7 @@ class WorkingTree:
     """The document folders' files with uncommitted changes."""
     pages_git: PagesInGit
     findings: list[Finding]
+    strict: bool
 
     @classmethod
     def read(cls, settings: Settings, repository: GitRepository, strict: bool,
@@ -146,13 +149,14 @@ class WorkingTree:
         findings = list(loaded.findings)
         findings += _repository_findings(repository, loaded.manual, tracked.result(),
                                          changed.result() if strict else set())
-        return cls(loaded, tracked.result(), changed.result(), pages_git.result(), findings)
+        return cls(loaded, tracked.result(), changed.result(), pages_git.result(), findings,
+                   strict)
 
-    def pages(self, settings: Settings, repository: GitRepository, clauses: ClauseCatalogue,
-              strict: bool) -> SitePages:
+    def pages(self, settings: Settings, repository: GitRepository, clauses: ClauseCatalogue
+              ) -> SitePages:
         """The site pages, checked against this manual (``settings``: those in force)."""
         return read_site_pages(settings, repository, self.pages_git, self.loaded.manual,
-                               self.loaded.unreadable_numbers, clauses, strict)
+                               self.loaded.unreadable_numbers, clauses, self.strict)
 
 
 class ReadAlready(NamedTuple):
@@ -163,15 +167,15 @@ class ReadAlready(NamedTuple):
 
 
 def _run_gate(settings: Settings, strict: bool, today: datetime.date, publishing: bool,
-              built_on: datetime.date, read: ReadAlready | None) -> GateResult:
+              built_on: datetime.date, read: ReadAlready | None,
+              record: Callable[[Judged], None] | None) -> GateResult:
     with ThreadPoolExecutor(max_workers=1) as background:  # git works while Python reads files
         repository = GitRepository(settings.root) if read is None else read.repository
         log = background.submit(repository.log)
         working = (WorkingTree.read(settings, repository, strict, background)
                    if read is None else read.working)
-    loaded, tracked, uncommitted = working.loaded, working.tracked, working.uncommitted
+    loaded, tracked = working.loaded, working.tracked
     manual = loaded.manual
-    findings: list[Finding] = []  # what history decides (working.findings: the rest)
     history = read_history(log.result(), (d.path for d in manual if d.path in tracked),
                            watched=[unit.path for unit in governed(settings)])
     del log  # the whole log's text (tens of megabytes in a large history), parsed now
@@ -180,62 +184,137 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date, publishing
         if approval_signers(event.commit) for sha in (event.blob, event.old_blob) if sha), manual)
     evidence = {d.number: collect_evidence(history.events.get(d.path, []), blobs)
                 for d in manual}
-    responsibilities = [(d, evidence[d.number]) for d in manual.of_type(DocType.JOB_RESPONSIBILITY)]
-    dates, governance = _govern(settings, repository, history, responsibilities, strict,
-                                publishing)
-    findings += governance.findings
-    settings, register = governance.settings, governance.register
-    findings += _date_findings(dates, history, settings)
-    findings += load_register(settings)[1]  # the working file's own mistakes
-    findings += unknown_roles(register, manual)
-    signatures = None
-    if settings.require_signatures:
-        signatures = verify(repository, (e.commit.sha for f in evidence.values()
-                                         for e in f.evidence), register)
+    judging = Judging.of(settings, repository, history, manual, evidence, strict, publishing,
+                         lambda backfilled: CommitDates.read(history.commits, backfilled),
+                         signed=(e.commit.sha for f in evidence.values() for e in f.evidence))
+    settings = judging.settings
+    dated = list(_date_findings(judging.dates, history, settings))
+    judged = judge_documents(manual, history, blobs, evidence, judging, today, working)
+    statuses = {status.working.number: status for status, _ in judged}
+    of_documents = [f for _, found in judged for f in found]
+    summaries = {number: Summary.of(status) for number, status in statuses.items()}
+    clauses = load_catalogue(settings.standards)
+    findings = [*judging.findings, *dated, *of_documents,
+                *across_documents(settings, loaded, summaries, judging.timeline, clauses)]
+    pages = working.pages(settings, repository, clauses)
+    copies, copy_findings = _copies(settings, repository, history, judging.dates,
+                                    judging.register, judging.timeline, statuses, today, strict)
+    findings += copy_findings
+    if record is not None:
+        record(Judged(history, judging.dates, dated, judged, summaries, copies.copies != ()))
+    repository.save_cache()
+    return GateResult(settings, repository, clauses, judging.register, judging.timeline.current,
+                      judging.judge, manual, statuses, pages,
+                      sorted_findings([*working.findings, *pages.findings, *findings]),
+                      today, built_on, judging.governance.changes, copies, tuple(findings))
 
-    def judge_with(timeline: AuthorityTimeline) -> Judge:
-        return Judge(register, timeline.for_evidence, signatures, settings.require_review, dates)
 
-    timeline = settle_timeline(responsibilities, judge_with)
-    judge = judge_with(timeline)
+@dataclass(frozen=True)
+class Judging:
+    """What approvals are judged against, as history has it: the governing files in
+    force, the authorities the job responsibilities give, the dates commits count at."""
 
-    texts_then = _texts_then(history, manual, blobs, dates, today)
-    statuses: dict[str, DocumentStatus] = {}
-    for document in manual:
+    settings: Settings
+    """The settings in force."""
+    register: Register
+    timeline: AuthorityTimeline
+    judge: Judge
+    dates: CommitDates
+    governance: Governance
+    findings: list[Finding]
+    """What is wrong with the governing files, their history and the job responsibilities."""
+
+    @classmethod
+    def of(cls, settings: Settings, repository: GitRepository, history: History, manual: Manual,
+           evidence: dict[str, FileEvidence], strict: bool, publishing: bool,
+           dates_with: Callable[[str | None], CommitDates], signed: Iterable[str] = ()
+           ) -> Judging:
+        """``evidence``: of the job responsibilities at least; ``dates_with``: the commit dates
+        with history backfilled up to a commit (or none); ``signed``: the commits whose
+        signatures to verify, if the settings in force require signatures."""
+        responsibilities = [(d, evidence[d.number])
+                            for d in manual.of_type(DocType.JOB_RESPONSIBILITY)]
+        dates, governance = _govern(settings, repository, history, responsibilities, strict,
+                                    publishing, dates_with)
+        settings, register = governance.settings, governance.register
+        findings = [*governance.findings, *load_register(settings)[1],  # the working file's own
+                    *unknown_roles(register, manual)]
+        signatures = verify(repository, signed, register) if settings.require_signatures else None
+
+        def judge_with(timeline: AuthorityTimeline) -> Judge:
+            return Judge(register, timeline.for_evidence, signatures, settings.require_review,
+                         dates)
+
+        timeline = settle_timeline(responsibilities, judge_with)
+        return cls(settings, register, timeline, judge_with(timeline), dates, governance,
+                   findings)
+
+
+class Summary(NamedTuple):
+    """What the checks across documents need to know of one document's status."""
+
+    in_force: bool
+    ever_approved: bool
+    coming: tuple[tuple[int, str], ...]
+    """(ordinal of the day, what happens) of each approved change still to take effect."""
+
+    @classmethod
+    def of(cls, status: DocumentStatus) -> Summary:
+        return cls(status.in_force, status.latest is not None, coming_changes(status))
+
+
+class Judged(NamedTuple):
+    """What a full run of the gate judged, for a check to keep (see :mod:`.check_state`)."""
+
+    history: History
+    dates: CommitDates
+    dated: list[Finding]
+    """The findings about commit dates."""
+    documents: list[tuple[DocumentStatus, list[Finding]]]
+    summaries: dict[str, Summary]
+    has_copies: bool
+
+
+def judge_documents(documents: Iterable[Document], history: History, blobs: Blobs,
+                    evidence: dict[str, FileEvidence], judging: Judging, today: datetime.date,
+                    working: WorkingTree) -> list[tuple[DocumentStatus, list[Finding]]]:
+    """Each document's status on ``today``, with what is wrong with its history and texts."""
+    documents = list(documents)
+    settings, strict = judging.settings, working.strict
+    texts_then = _texts_then(history, documents, blobs, judging.dates, today)
+    judged = []
+    for document in documents:
         file = evidence[document.number]
-        approvals = approve_revisions(file, judge, document.approvals, document.path,
+        approvals = approve_revisions(file, judging.judge, document.approvals, document.path,
                                       document.number)
         changes = later_commits(approvals, file.authoring, today)
         past = document.number in texts_then
         if past:  # what was written by that day, not what was written since
-            changes = tuple(c for c in changes if dates.judged(c).date() <= today)
+            changes = tuple(c for c in changes if judging.dates.judged(c).date() <= today)
         status = DocumentStatus(document, approvals, today, changes,
-                                document.path in uncommitted, file.authors_of(document.fingerprint),
-                                past, texts_then.get(document.number))
-        statuses[document.number] = status
-        findings += approvals.findings
-        findings += unsupported_records(document, approvals)
-        findings += _unreadable_in_force(status)
-        if document.path in tracked:  # an untracked file is reported once, as untracked
+                                document.path in working.uncommitted,
+                                file.authors_of(document.fingerprint), past,
+                                texts_then.get(document.number))
+        findings = [*approvals.findings, *unsupported_records(document, approvals),
+                    *_unreadable_in_force(status)]
+        if document.path in working.tracked:  # an untracked file is reported once, as untracked
             findings += publication_findings(status, strict)
         findings += version_findings(status, settings.reissue_after)
         findings += review_findings(status, today)
+        findings += published_content_findings(status)
+        judged.append((status, findings))
+    return judged
 
-    findings += _unapproved_authority(timeline, statuses, settings)
-    clauses = load_catalogue(settings.standards)
-    findings += run_checks(CheckContext(manual, clauses, _in_force(statuses),
+
+def across_documents(settings: Settings, loaded: LoadResult, summaries: dict[str, Summary],
+                     timeline: AuthorityTimeline, clauses: ClauseCatalogue) -> list[Finding]:
+    """The checks over the whole manual, given each document's status."""
+    manual = loaded.manual
+    findings = list(_unapproved_authority(timeline, manual, summaries, settings))
+    findings += run_checks(CheckContext(manual, clauses, _in_force(manual, summaries),
                                         loaded.unreadable_numbers,
-                                        _setting_up(settings, statuses)))
-    findings += published_content_findings(statuses.values())
-    pages = working.pages(settings, repository, clauses, strict)
-    copies, copy_findings = _copies(settings, repository, history, dates, register, timeline,
-                                    statuses, today, strict)
-    findings += copy_findings
-    repository.save_cache()
-    return GateResult(settings, repository, clauses, register, timeline.current, judge, manual,
-                      statuses, pages, sorted_findings([*working.findings, *pages.findings,
-                                                        *findings]),
-                      today, built_on, governance.changes, copies, tuple(findings))
+                                        _setting_up(settings, manual, summaries)))
+    return findings
 
 
 def _copies(settings: Settings, repository: GitRepository, history: History, dates: CommitDates,
@@ -252,12 +331,12 @@ def _copies(settings: Settings, repository: GitRepository, history: History, dat
     return copies, findings
 
 
-def _texts_then(history: History, manual: Manual, blobs: Blobs, dates: CommitDates,
+def _texts_then(history: History, documents: list[Document], blobs: Blobs, dates: CommitDates,
                 day: datetime.date) -> dict[str, Snapshot | None]:
     """The documents whose history goes on after ``day`` (a view of the past), each with
     its text as the last commit on or before that day left it (``None``: no text yet)."""
     last: dict[str, FileEvent | None] = {}
-    for document in manual:
+    for document in documents:
         events = history.events.get(document.path, [])
         if any(dates.judged(e.commit).date() > day for e in events):
             last[document.number] = next((e for e in reversed(events)
@@ -269,7 +348,8 @@ def _texts_then(history: History, manual: Manual, blobs: Blobs, dates: CommitDat
 
 def _govern(settings: Settings, repository: GitRepository, history: History,
             responsibilities: list[tuple[Document, FileEvidence]], strict: bool,
-            publishing: bool) -> tuple[CommitDates, Governance]:
+            publishing: bool, dates_with: Callable[[str | None], CommitDates]
+            ) -> tuple[CommitDates, Governance]:
     """The governing files in force, and the dates commits are judged at.
 
     Changes to the register are judged under the job responsibilities' approvals
@@ -278,12 +358,12 @@ def _govern(settings: Settings, repository: GitRepository, history: History,
     when the approved settings say so, the changes are judged again with it.
     """
     authorities_at = AuthorityTimeline.claimed(responsibilities).at
-    dates = CommitDates.read(history.commits)
+    dates = dates_with(None)
     governance = govern(settings, repository, history.watched, authorities_at, dates, strict,
                         publishing)
     backfilled = governance.settings.history_backfilled_until
     if backfilled:
-        dates = CommitDates.read(history.commits, backfilled)
+        dates = dates_with(backfilled)
         governance = govern(settings, repository, history.watched, authorities_at, dates,
                             strict, publishing)
     return dates, governance
@@ -296,6 +376,12 @@ def _date_findings(dates: CommitDates, history: History, settings: Settings) -> 
         yield Finding("config.unknown-commit", Severity.ERROR, CONFIG_FILE, None,
                       f"history_backfilled_until 写的提交 {backfilled} 不在本仓库的历史中",
                       "写补录历史最后一个提交的完整提交号（git log 可查看），或删除这一设置")
+    yield from misdated(dates, history, history.commits)
+
+
+def misdated(dates: CommitDates, history: History, commits: list[Commit]) -> Iterator[Finding]:
+    """Those of ``commits`` that change the manual and are dated before an ancestor or in
+    the future."""
     governing = {e.commit.sha for events in history.watched.values() for e in events}
 
     def touched(shas: list[str]) -> dict[str, list[str]]:
@@ -311,7 +397,7 @@ def _date_findings(dates: CommitDates, history: History, settings: Settings) -> 
         return bool(approval_signers(commit)) or commit.sha in governing
 
     now = datetime.datetime.now(datetime.UTC)
-    yield from dates.findings(history.commits, touched, decisive, now)
+    yield from dates.findings(commits, touched, decisive, now)
 
 
 def _unreadable_in_force(status: DocumentStatus) -> Iterable[Finding]:
@@ -326,11 +412,11 @@ def _unreadable_in_force(status: DocumentStatus) -> Iterable[Finding]:
                           "修正文件并重新审核、批准", working.number)
 
 
-def _unapproved_authority(timeline: AuthorityTimeline, statuses: dict[str, DocumentStatus],
-                          settings: Settings) -> Iterable[Finding]:
+def _unapproved_authority(timeline: AuthorityTimeline, manual: Manual,
+                          summaries: dict[str, Summary], settings: Settings) -> Iterable[Finding]:
     """Documents published while no job responsibility is approved: their authority is unproved."""
-    published = sorted(n for n, s in statuses.items()
-                       if s.in_force and s.working.type is not DocType.JOB_RESPONSIBILITY)
+    published = sorted(d.number for d in manual
+                       if summaries[d.number].in_force and d.type is not DocType.JOB_RESPONSIBILITY)
     if published and not timeline.set_up:
         yield Finding("approval.authority-not-approved", Severity.ERROR, settings.people_file, None,
                       f"还没有任何岗位职责被批准，{'、'.join(published[:5])} 等文件的审批权限没有依据",
@@ -356,21 +442,19 @@ def _repository_findings(repository: GitRepository, manual: Manual, tracked: set
                       "提交或撤销这些修改（git status 可查看）")
 
 
-def _setting_up(settings: Settings, statuses: dict[str, DocumentStatus]) -> bool:
+def _setting_up(settings: Settings, manual: Manual, summaries: dict[str, Summary]) -> bool:
     """The system is being set up: declared so, or no quality manual was ever approved."""
     return settings.setting_up or not any(
-        s.latest is not None for s in statuses.values()
-        if s.working.type is DocType.QUALITY_MANUAL)
+        summaries[d.number].ever_approved for d in manual.of_type(DocType.QUALITY_MANUAL))
 
 
-def _in_force(statuses: dict[str, DocumentStatus]) -> frozenset[str]:
+def _in_force(manual: Manual, summaries: dict[str, Summary]) -> frozenset[str]:
     """In force for the checks: approved and effective, or declared effective now.
 
     A document whose working text says obsolete is treated as withdrawn, so that
     whatever still cites it is found before the withdrawal is approved.
     """
     return frozenset(
-        number for number, status in statuses.items()
-        if status.working.state is not State.OBSOLETE
-        and (status.in_force or status.working.state is State.EFFECTIVE)
-    )
+        d.number for d in manual
+        if d.state is not State.OBSOLETE and (summaries[d.number].in_force
+                                              or d.state is State.EFFECTIVE))

@@ -283,17 +283,15 @@ class GitRepository:
             output.seek(0)
             return output.read()
 
-    def changed_since(self, commit: str, head: str) -> set[str] | None:
-        """Every path the commits after ``commit`` up to ``head`` change (both sides of a
-        rename; a merge, against each parent); ``None``: ``commit`` is not an ancestor."""
+    def log_since(self, commit: str, head: str) -> list[str] | None:
+        """The commits after ``commit`` up to ``head`` as :meth:`log` gives them (the text
+        of each, newest first); ``None``: ``commit`` is not an ancestor of ``head``."""
         if commit == head:
-            return set()
+            return []
         if not self.succeeds("merge-base", "--is-ancestor", commit, head):
             return None
         log = self.bulk([*_LOG, f"{commit}..{head}"]).decode("utf-8", errors="replace")
-        return {path for record in log.split("\x1e")[1:]
-                for _, new, old, _, _ in _changes(record.partition("\0")[2])
-                for path in (new, old) if path is not None}
+        return list(history_cache.by_commit(log).values())
 
     def read_log_ahead(self) -> None:
         """Read the log now (in the background, say), for the next call of :meth:`log`."""
@@ -386,13 +384,23 @@ def read_history(log: list[str], current_paths: Iterable[str], watched: Iterable
     return history
 
 
-_Change = tuple[str, str, str | None, str | None, str | None]  # kind, path, old path, blob, old blob
+Change = tuple[str, str, str | None, str | None, str | None]
+"""One file a commit changed: kind (A, M, D, R, C or T), path, old path, blob, old blob."""
 # A commit, its own changes (against its first parent; a root commit: against nothing) and,
 # for a merge, (parent, the diff against it) for each further parent.
-_Logged = tuple[Commit, list[_Change], Sequence[tuple[str, list[_Change]]]]
+_Logged = tuple[Commit, list[Change], Sequence[tuple[str, list[Change]]]]
 
 
-def _parse(log: list[str]) -> list[_Logged]:
+def read_commits(log: list[str], after: int) -> list[tuple[Commit, list[Change]]] | None:
+    """The commits of a log that follows ``after`` commits already read, oldest first,
+    each with its changes; ``None`` if one of them is a merge."""
+    logged = _parse(log, after)
+    if any(commit.is_merge for commit, _, _ in logged):
+        return None
+    return [(commit, changes) for commit, changes, _ in logged]
+
+
+def _parse(log: list[str], after: int = 0) -> list[_Logged]:
     """The log's commits, oldest first; a merge's records (one per parent) make one commit.
 
     Read from the end of the log, every parent comes before its children. Each commit's
@@ -401,7 +409,7 @@ def _parse(log: list[str]) -> list[_Logged]:
     """
     logged: list[_Logged] = []
     trees: dict[str, str] = {}
-    sequence = 0
+    sequence = after
     while log:
         text, sequence = log.pop(), sequence + 1
         records = [record.partition("\0") for record in text.split("\x1e")[1:]]
@@ -450,7 +458,7 @@ def _date(text: str) -> datetime.datetime:
 _ZONES: dict[str, datetime.tzinfo | None] = {}
 
 
-def _changes(raw: str) -> list[_Change]:
+def _changes(raw: str) -> list[Change]:
     changes = []
     tokens = raw.lstrip("\n").split("\0")
     index = 0
@@ -504,7 +512,7 @@ def _follow(logged: list[_Logged], current_paths: Iterable[str]) -> dict[str, li
     return events
 
 
-def _names_before(names: _Names, changes: list[_Change]) -> _Names:
+def _names_before(names: _Names, changes: list[Change]) -> _Names:
     """The names across one edge, before its changes: a rename moves a name back to the old
     path, an addition ends it. The same map if nothing changes: maps are never changed."""
     gone = [path for kind, path, _, _, _ in changes if kind in "AR" and path in names]

@@ -68,6 +68,16 @@ class _DataOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} in a cache file")
 
 
+def dump_data(data: object) -> bytes:
+    """Plain data (tuples, strings, numbers) as bytes, for :func:`load_data`."""
+    return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_data(content: bytes) -> Any:
+    """What :func:`dump_data` made (plain data only: no class is ever named)."""
+    return _DataOnly(io.BytesIO(content)).load()
+
+
 class HistoryCache:
     """One repository's log cache: read, and written again when new commits were read,
     in each call of :meth:`log`; nothing is kept in memory between calls."""

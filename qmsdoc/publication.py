@@ -12,7 +12,7 @@ import calendar
 import datetime
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .approvals import Approvals, Identity, Judged, Revision
@@ -155,14 +155,23 @@ def later_commits(approvals: Approvals, authoring: tuple[tuple[int, Commit], ...
     return tuple(commit for index, commit in authoring if index > approved_at)
 
 
-def next_change(statuses: list[DocumentStatus]) -> tuple[datetime.date, list[str]] | None:
-    """The next day the published site changes, and what takes effect that day."""
-    coming = [(r.effective_from, s.working.number, r) for s in statuses for r in s.coming]
-    if not coming:
+def coming_changes(status: DocumentStatus) -> tuple[tuple[int, str], ...]:
+    """(ordinal of the day, what happens) of each approved change still to take effect."""
+    number = status.working.number
+    return tuple((r.effective_from.toordinal(),
+                  f"{number} {'作废' if r.snapshot.withdrawn else f'{r.snapshot.version} 版生效'}")
+                 for r in status.coming)
+
+
+def next_change(coming: Iterable[tuple[int, str]]) -> tuple[datetime.date, list[str]] | None:
+    """The next day the published site changes, and what takes effect that day, from each
+    document's :func:`coming_changes`."""
+    changes = list(coming)
+    if not changes:
         return None
-    day = min(when for when, _, _ in coming)
-    return day, [f"{number} {'作废' if r.snapshot.withdrawn else f'{r.snapshot.version} 版生效'}"
-                 for when, number, r in sorted(coming, key=lambda c: c[1]) if when == day]
+    day = min(when for when, _ in changes)
+    return datetime.date.fromordinal(day), [what for when, what in sorted(
+        changes, key=lambda c: c[1].partition(" ")[0]) if when == day]
 
 
 def publication_findings(status: DocumentStatus, strict: bool) -> Iterator[Finding]:

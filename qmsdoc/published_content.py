@@ -9,7 +9,7 @@ approved text stops the build: only a new, approved revision can mend it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from .active_content import find_active_content, may_be_active
 from .findings import Finding
@@ -21,20 +21,19 @@ DISPLAYED_FIELDS = ("title", "department", "change_summary", "role", "retention"
 """Metadata the site shows as text (cards, registers, revision history)."""
 
 
-def published_content_findings(statuses: Iterable[DocumentStatus]) -> Iterator[Finding]:
-    for status in statuses:
-        working = status.working
-        yield from document_findings(working)
-        for revision in (status.published, *status.coming):
-            approved = revision.snapshot.document if revision else None
-            if revision is None or approved is None or revision.snapshot.withdrawn or (
-                    revision.snapshot.fingerprint == working.fingerprint):
-                continue
-            label = (f"{revision.date} 批准的 {revision.snapshot.version} 版"
-                     f"（{revision.approval.evidence.commit.describe()}）中")
-            for finding in document_findings(approved):
-                yield dataclasses.replace(finding, path=working.path, line=None,
-                                          message=f"{label}{finding.message}")
+def published_content_findings(status: DocumentStatus) -> Iterator[Finding]:
+    working = status.working
+    yield from document_findings(working)
+    for revision in (status.published, *status.coming):
+        approved = revision.snapshot.document if revision else None
+        if revision is None or approved is None or revision.snapshot.withdrawn or (
+                revision.snapshot.fingerprint == working.fingerprint):
+            continue
+        label = (f"{revision.date} 批准的 {revision.snapshot.version} 版"
+                 f"（{revision.approval.evidence.commit.describe()}）中")
+        for finding in document_findings(approved):
+            yield dataclasses.replace(finding, path=working.path, line=None,
+                                      message=f"{label}{finding.message}")
 
 
 def document_findings(document: Document) -> list[Finding]:

@@ -7,6 +7,7 @@ every problem with its path for the messages.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
@@ -18,7 +19,11 @@ if TYPE_CHECKING:
 class Schema:
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
-        self._fast = fastjsonschema.compile(self.schema)
+
+    @functools.cached_property
+    def _fast(self) -> Any:
+        """Compiled on first use: a check that finds every text in its caches validates none."""
+        return fastjsonschema.compile(self.schema)
 
     def is_valid(self, data: Any) -> bool:
         try:
