@@ -22,11 +22,16 @@ whose history is read (:func:`.check_state.rejudge`); otherwise it is a full
 check. The working tree's own findings and the site pages (published as
 committed, so any commit may change them) are checked again every time. Never
 kept: a run with a commit dated in the future (time alone changes its
-findings), one that verifies signatures (the keyring is outside git), one with
-a register of copies (judged against the whole history), one whose settings in
-force are not the working file's, and one whose backfilled history ends at an
-abbreviated commit id. The file is written as the other caches are:
-checksummed, plain data only, replaced whole.
+findings), one that verifies signatures (the keyring is outside git), one whose
+settings in force are not the working file's, and one whose backfilled history
+ends at an abbreviated commit id. With a register of copies (judged against the
+whole history) it is kept, but a changed document means a full check. The file
+is written as the other caches are: checksummed, plain data only, replaced whole.
+
+A full check reads the whole log in the background while Python reads the
+working files, then derives the approved texts the log names as it arrives
+(:func:`.snapshots.derive_while_reading`): in a large history git's pass is
+most of the time, and Python would otherwise wait for it.
 """
 
 from __future__ import annotations
@@ -42,11 +47,12 @@ from .check_state import FUTURE_DATE, CheckState, inputs_key, kept_state, rejudg
 from .clauses import load_catalogue
 from .config import CONFIG_FILE, Settings
 from .findings import Finding, sorted_findings
-from .gate import GateResult, Judged, ReadAlready, WorkingTree, run_gate
+from .gate import GateResult, Judged, ReadAlready, WorkingTree, no_collections, run_gate
 from .governance import SITE_CONFIG, SITE_HOOKS
 from .history import GitRepository
 from .model import DocType
 from .publication import publication_day
+from .snapshots import derive_while_reading
 
 _FILE = "check"
 
@@ -67,6 +73,11 @@ class CheckOutcome:
 def check(settings: Settings, *, strict: bool = False,
           today: datetime.date | None = None) -> CheckOutcome:
     """The gate's findings, as :func:`~qmsdoc.gate.run_gate` gives them."""
+    with no_collections():
+        return _check(settings, strict, today)
+
+
+def _check(settings: Settings, strict: bool, today: datetime.date | None) -> CheckOutcome:
     day, built_on = today or publication_day(), datetime.date.today()
     repository = GitRepository(settings.root)
     place = _place(repository) if history_cache.enabled() else None
@@ -77,10 +88,12 @@ def check(settings: Settings, *, strict: bool = False,
     kept = history_cache.read_file(file, key)
     state = CheckState.from_plain(kept[0]) if kept is not None and len(kept) == 1 else None
     since = repository.log_since(state.commit, head) if state is not None else None
-    with ThreadPoolExecutor(max_workers=1) as background:
-        if since is None:  # history is read while Python reads the files
-            background.submit(repository.read_log_ahead)
+    with ThreadPoolExecutor(max_workers=2) as background:  # the log, and the small queries
+        # A full check's history is read while Python reads the files, then derives texts.
+        reading = background.submit(repository.read_log_ahead) if since is None else None
         working = WorkingTree.read(settings, repository, strict, background)
+        if reading is not None:
+            derive_while_reading(repository, reading, settings.document_folders)
     digests = dict(repository.derived.parsed_files())
     inputs = _inputs(settings, working, digests, strict, day, built_on)
     if state is not None and since is not None and state.inputs == inputs and _keepable(settings):

@@ -8,6 +8,7 @@ reference names its standard by the national number (``"24001:6.1.2"``); a bare 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -191,6 +192,7 @@ class ClauseCatalogue:
             + "；不在本手册范围内的标准，其条款不能引用")
 
 
+@functools.cache  # shipped data, read once per process
 def load_standard(national: str) -> Standard:
     """The shipped catalogue of one standard (``national`` must be a key of ``SHIPPED``)."""
     text = (resources.files("qmsdoc") / "data" / "standards" / SHIPPED[national]).read_text(

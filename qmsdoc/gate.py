@@ -48,7 +48,7 @@ from .publication import (
 )
 from .published_content import published_content_findings
 from .signatures import verify
-from .snapshots import Blobs, Snapshot
+from .snapshots import Blobs, Snapshot, derive_while_reading
 from .versions import review_findings, version_findings
 
 
@@ -101,14 +101,14 @@ def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date |
     rebuilds a site as it was built on its day. ``read``: what was read already
     (the working tree with ``strict`` as given here). ``record``: given what was judged.
     """
-    with _no_collections():
+    with no_collections():
         return _run_gate(settings, strict, today or publication_day(), publishing,
                          built_on or datetime.date.today(), read, record)
 
 
 @contextmanager
-def _no_collections() -> Iterator[None]:
-    """No cyclic garbage collection while the gate runs.
+def no_collections() -> Iterator[None]:
+    """No cyclic garbage collection while the gate runs (and what keeps its results).
 
     Almost everything the gate creates lives until its result is built, and it
     makes few reference cycles: the collector's passes over a heap of hundreds of
@@ -169,11 +169,12 @@ class ReadAlready(NamedTuple):
 def _run_gate(settings: Settings, strict: bool, today: datetime.date, publishing: bool,
               built_on: datetime.date, read: ReadAlready | None,
               record: Callable[[Judged], None] | None) -> GateResult:
-    with ThreadPoolExecutor(max_workers=1) as background:  # git works while Python reads files
+    with ThreadPoolExecutor(max_workers=2) as background:  # git works while Python reads files
         repository = GitRepository(settings.root) if read is None else read.repository
         log = background.submit(repository.log)
         working = (WorkingTree.read(settings, repository, strict, background)
                    if read is None else read.working)
+        derive_while_reading(repository, log, settings.document_folders)
     loaded, tracked = working.loaded, working.tracked
     manual = loaded.manual
     history = read_history(log.result(), (d.path for d in manual if d.path in tracked),

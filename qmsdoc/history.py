@@ -29,8 +29,10 @@ diffs printed are matched to the parents whose tree differs, in order.
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import functools
+import os
 import re
 import subprocess
 import sys
@@ -58,6 +60,7 @@ _FORMAT = "%x1e%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%cI%x1f%s%x1f%(trailers:only,unfo
 _LOG = ("-c", "core.quotepath=false", "log", "-z", "--raw", "--no-abbrev", "-M",
         "--ignore-submodules=none", "--diff-merges=separate", "--topo-order",
         f"--format={_FORMAT}")
+_LOG_CHUNK = 1 << 20
 # What git keeps in memory while it reads a whole history: by default it maps up to
 # gigabytes of pack files and caches 96 MiB of object bases (314 MiB for the log of
 # the 60,000-commit bench repository); with these limits 113 MiB, at the same speed.
@@ -151,6 +154,8 @@ class GitRepository:
         self._blobs: dict[str, str] = {}
         self._reader = _BlobReader(root)
         self._log_ahead: list[str] | None = None
+        self.arriving: list[str] = []
+        """The records of the whole log while :meth:`log_records` reads it, as git prints them."""
         self._cache = history_cache.HistoryCache(self, _LOG) if history_cache.enabled() else None
         inside, _, git_dir = self.run("rev-parse", "--is-inside-work-tree", "--path-format=absolute",
                                       "--git-common-dir", check=False).strip().partition("\n")
@@ -291,7 +296,39 @@ class GitRepository:
         if not self.succeeds("merge-base", "--is-ancestor", commit, head):
             return None
         log = self.bulk([*_LOG, f"{commit}..{head}"]).decode("utf-8", errors="replace")
-        return list(history_cache.by_commit(log).values())
+        return list(history_cache.by_commit(history_cache.split_records(log)).values())
+
+    def log_records(self, args: list[str]) -> list[str]:
+        """The records (each from its ``\\x1e`` on) of a log git prints with ``args``.
+
+        While git works, the records printed so far are in :attr:`arriving`: another
+        thread can start on them (in a large history git takes most of a cold check)."""
+        records: list[str] = []
+        self.arriving = records
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        with tempfile.TemporaryFile() as errors:
+            process = subprocess.Popen(["git", *_LEAN, *args], cwd=self.root,
+                                       stdout=subprocess.PIPE, stderr=errors)
+            assert process.stdout is not None
+            printing: list[str] = []  # the record git is printing, so far
+            with process.stdout:
+                while chunk := os.read(process.stdout.fileno(), _LOG_CHUNK):
+                    text = decoder.decode(chunk)
+                    last = text.rfind("\x1e")
+                    if last < 0:
+                        printing.append(text)
+                        continue
+                    printing.append(text[:last])
+                    records += history_cache.split_records("".join(printing))
+                    printing = [text[last:]]
+            printing.append(decoder.decode(b"", final=True))
+            records += history_cache.split_records("".join(printing))
+            if process.wait():
+                errors.seek(0)
+                raise _failed(args, process.returncode,
+                              errors.read().decode(errors="replace"))
+        self.arriving = []  # the caller's now
+        return records
 
     def read_log_ahead(self) -> None:
         """Read the log now (in the background, say), for the next call of :meth:`log`."""
@@ -309,8 +346,7 @@ class GitRepository:
             return []
         if self._cache is not None:
             return self._cache.log()
-        return list(history_cache.by_commit(
-            self.bulk([*_LOG, "HEAD"]).decode("utf-8", errors="replace")).values())
+        return list(history_cache.by_commit(self.log_records([*_LOG, "HEAD"])).values())
 
 
 class _BlobReader:
@@ -456,6 +492,22 @@ def _date(text: str) -> datetime.datetime:
 
 
 _ZONES: dict[str, datetime.tzinfo | None] = {}
+
+
+_SIGNS_RE = re.compile(r"(?:^|\x1d)\s*(?:approved|reviewed)-by\s*:", re.I)
+
+
+def signed_blobs(record: str, folders: Sequence[str]) -> list[str]:
+    """The blobs of Markdown files in ``folders`` that a log record changes, if its commit's
+    trailers name a reviewer or an approver: the texts a check will fingerprint (about;
+    see :func:`~qmsdoc.snapshots.derive_while_reading`)."""
+    header, _, raw = record.partition("\0")
+    if not _SIGNS_RE.search(header[header.rfind("\x1f") + 1:]):
+        return []
+    prefixes = tuple(f"{folder.rstrip('/')}/" for folder in folders)
+    return [sha for _, path, _, blob, old_blob in _changes(raw)
+            if path.endswith(".md") and path.startswith(prefixes)
+            for sha in (blob, old_blob) if sha]
 
 
 def _changes(raw: str) -> list[Change]:

@@ -12,7 +12,7 @@ in that order. The text parsed is then the text git would have printed, so the
 results are the same as without the cache, whatever happened in between: new
 commits, a branch switched, a reset, an amended or rebased commit (a rewritten
 commit has a new id, and is read). A cache from another repository, a damaged
-file (checksum), a file of another format, qmsdoc version, git configuration or
+file (checksum), a file of another format, qmsdoc code, git configuration or
 set of replaced commits: each makes the cache start again from a full read.
 Only data is unpickled (no classes), and a file is replaced whole (temporary
 file, then ``os.replace``), so concurrent runs leave one complete file or the
@@ -37,7 +37,6 @@ import subprocess
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -110,8 +109,8 @@ class HistoryCache:
         if len(missing) == len(commits):
             read = self._full(head)
         elif missing:
-            read = by_commit(self._text([*self._log_arguments, "--no-walk=unsorted", "--stdin"],
-                                        missing))
+            read = by_commit(split_records(self._text(
+                [*self._log_arguments, "--no-walk=unsorted", "--stdin"], missing)))
         records.update(read)
         restarted = any(sha not in records for sha in missing)
         if restarted:  # not expected: start again
@@ -133,7 +132,7 @@ class HistoryCache:
 
     def _full(self, head: str) -> dict[str, str]:
         """The whole log, commit by commit."""
-        return by_commit(self._text([*self._log_arguments, head]))
+        return by_commit(self._repository.log_records([*self._log_arguments, head]))
 
     def _identity(self, git_dir: str) -> str:
         return git_identity(self._repository, git_dir, *self._log_arguments)
@@ -142,29 +141,22 @@ class HistoryCache:
 def git_identity(repository: GitRepository, git_dir: str, *arguments: str) -> str:
     """Everything besides the commits that shapes what git prints (with these arguments):
     a cache made under anything else is not used."""
-    parts = [str(FORMAT), qmsdoc_version(), git_dir, *arguments, repository.configuration,
+    parts = [str(FORMAT), git_dir, *arguments, repository.configuration,
              *(f"{name}={os.environ.get(name)}" for name in _GIT_ENVIRONMENT)]
     return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
 
 
 @functools.cache
 def code_key() -> str:
-    """The code that derives cached results: qmsdoc's version and the hash of its files
-    (sources and data, such as the clause catalogues)."""
+    """The code that derives cached results: the hash of qmsdoc's files (sources and data,
+    such as the clause catalogues)."""
     package = Path(__file__).parent
-    digest = hashlib.sha256(f"{FORMAT}\0{qmsdoc_version()}".encode())
+    digest = hashlib.sha256(f"{FORMAT}\0".encode())
     for file in sorted(package.rglob("*")):
         if file.is_file() and "__pycache__" not in file.parts:
             digest.update(file.relative_to(package).as_posix().encode() + b"\0")
             digest.update(file.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def qmsdoc_version() -> str:
-    try:
-        return version("qmsdoc")
-    except PackageNotFoundError:  # pragma: no cover - run from a source tree
-        return "unknown"
 
 
 class CacheFile:
@@ -315,13 +307,18 @@ def _checksum(payload: bytes | memoryview) -> bytes:
     return b"%08x" % zlib.crc32(payload)
 
 
-def by_commit(log: str) -> dict[str, str]:
+def split_records(log: str) -> list[str]:
+    """The records of a log's text, each from its ``\\x1e`` on."""
+    return ["\x1e" + record for record in log.split("\x1e")[1:]]
+
+
+def by_commit(records: Iterable[str]) -> dict[str, str]:
     """A log's text per commit: its records (a merge prints one per parent) as printed."""
-    records: dict[str, str] = {}
-    for record in log.split("\x1e")[1:]:
-        sha = record[:record.find("\x1f")]
-        records[sha] = records.get(sha, "") + "\x1e" + record
-    return records
+    texts: dict[str, str] = {}
+    for record in records:
+        sha = record[1:record.find("\x1f")]
+        texts[sha] = texts.get(sha, "") + record
+    return texts
 
 
 def _start(root: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import jinja2
-from jinja2 import nodes
+from typing import TYPE_CHECKING, Any
 
 from .findings import Finding, Severity
 from .model import DocType, Manual
+
+if TYPE_CHECKING:
+    from jinja2 import nodes
 
 TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
 MACRO_RE = re.compile(r"""\{\{\s*(doc|clause)\(\s*(["'])([^"'\n]*)\2\s*\)\s*\}\}""")
@@ -80,6 +80,9 @@ def parse_calls(text: str, allowed: frozenset[str] = frozenset(MACROS)
     """
     if not TEMPLATE_RE.search(text):
         return [], []
+    import jinja2  # only for pages that call macros: a check of the rest runs without it
+    from jinja2 import nodes
+
     environment = jinja2.Environment()
     try:
         tokens = list(environment.lex(text))
@@ -105,6 +108,8 @@ def parse_calls(text: str, allowed: frozenset[str] = frozenset(MACROS)
 
 def _macro_call(node: nodes.Node, allowed: frozenset[str]) -> MacroCall | str:
     """The call ``node`` makes, or why it is not an allowed macro call."""
+    from jinja2 import nodes
+
     if not (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name)
             and node.node.name in allowed):
         return "{{ }} 中只能调用允许的宏，不能写变量、过滤器或其他表达式"

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
+from typing import Any
 
-from .derived_cache import Facts
+from .derived_cache import DerivedCache, Facts
+from .errors import QmsdocError
 from .frontmatter import normalise
-from .history import GitRepository
+from .history import GitRepository, signed_blobs
 from .loader import read_revision
 from .model import DocType, Document, State, Version
 from .textual import fingerprint, plain_fields
 
 _DERIVE_BATCH = 2_000
+_AHEAD_BATCH = 500  # blobs derived together while the log is read (a git process each time)
 FACTS = ("number", "type", "version", "state", "effective_date", "change_summary")
 
 
@@ -74,32 +78,17 @@ class Blobs:
         # The working text is usually the last approved one: parse it once, not twice.
         self._parsed: dict[tuple[str, str], Document | None] = {
             (d.fingerprint, d.path): d for d in working}
-        self._derive(shas)
+        derive(repository, shas)
 
     def read(self, shas: Iterable[str]) -> None:
         """Read in one batch the texts of blobs whose documents will be wanted."""
         self.repository.read_blobs(shas)
 
-    def _derive(self, shas: Iterable[str]) -> None:
-        """Derive what is wanted of many blobs, read from git in batches and let go of:
-        a large history's approved texts run to hundreds of megabytes."""
-        wanted = [sha for sha in dict.fromkeys(shas) if self._cache.fingerprint(sha) is None]
-        for start in range(0, len(wanted), _DERIVE_BATCH):
-            batch = self.repository.blob_bytes(wanted[start:start + _DERIVE_BATCH])
-            for sha, content in batch.items():
-                self._derive_text(sha, normalise(content.decode("utf-8", errors="replace")))
-
-    def _derive_text(self, sha: str, text: str) -> tuple[str, Facts | None]:
-        """A blob's fingerprint and plain facts, kept in the derived cache."""
-        derived = fingerprint(text), _facts(plain_fields(text, FACTS))
-        self._cache.keep_blob(sha, *derived)
-        return derived
-
     def _text(self, sha: str) -> str:
         return normalise(self.repository.blob_text(sha))
 
     def fingerprint(self, sha: str) -> str:
-        return self._cache.fingerprint(sha) or self._derive_text(sha, self._text(sha))[0]
+        return self._cache.fingerprint(sha) or _derive_text(self._cache, sha, self._text(sha))[0]
 
     def snapshot(self, sha: str, path: str) -> Snapshot | None:
         """Texts that differ only in approval records are the same snapshot."""
@@ -124,7 +113,7 @@ class Blobs:
 
     def _plain_facts(self, sha: str) -> Facts | None:
         known = self._cache.facts(sha)
-        return self._derive_text(sha, self._text(sha))[1] if known is None else known[0]
+        return _derive_text(self._cache, sha, self._text(sha))[1] if known is None else known[0]
 
     def _parsed_facts(self, sha: str, path: str, text_fingerprint: str) -> Facts | None:
         """The facts of the document parsed from a blob (or from a text already parsed
@@ -142,6 +131,50 @@ class Blobs:
         if document is not None:
             self._cache.keep_document(sha, path, document)
         return document
+
+
+def derive(repository: GitRepository, shas: Iterable[str]) -> None:
+    """Derive what is wanted of many blobs not derived before, read from git in batches and
+    let go of: a large history's approved texts run to hundreds of megabytes."""
+    cache = repository.derived
+    wanted = [sha for sha in dict.fromkeys(shas) if cache.fingerprint(sha) is None]
+    for start in range(0, len(wanted), _DERIVE_BATCH):
+        batch = repository.blob_bytes(wanted[start:start + _DERIVE_BATCH])
+        for sha, content in batch.items():
+            _derive_text(cache, sha, normalise(content.decode("utf-8", errors="replace")))
+
+
+def _derive_text(cache: DerivedCache, sha: str, text: str) -> tuple[str, Facts | None]:
+    """A blob's fingerprint and plain facts, kept in the derived cache."""
+    derived = fingerprint(text), _facts(plain_fields(text, FACTS))
+    cache.keep_blob(sha, *derived)
+    return derived
+
+
+def derive_while_reading(repository: GitRepository, reading: Future[Any],
+                         folders: Sequence[str]) -> None:
+    """While another thread reads the whole log (``reading``), derive the texts its records
+    sign as reviewed or approved, as they arrive.
+
+    In a large history git's pass takes most of a cold check and Python would wait for
+    it. What is derived here goes to the derived cache, where the check finds it (the
+    exact set it needs is known only once the whole log is read: these are about the
+    same texts). Whatever is left when git is done, or fails here, is derived then.
+    """
+    seen, wanted = 0, []
+    while not reading.done():
+        arriving = repository.arriving
+        if len(arriving) > seen:
+            wanted += [sha for record in arriving[seen:] for sha in signed_blobs(record, folders)]
+            seen = len(arriving)
+        if len(wanted) < _AHEAD_BATCH:
+            wait([reading], timeout=0.05)
+            continue
+        try:
+            derive(repository, wanted)
+        except QmsdocError:  # a blob git cannot give: the check says so when it needs it
+            return
+        wanted = []
 
 
 def _document_facts(document: Document) -> Facts:

@@ -15,15 +15,22 @@ import datetime
 import hashlib
 import pickle
 import shutil
+import subprocess
+import threading
+import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
-from qmsdoc import derived_cache, history_cache, load_settings, run_gate
+from qmsdoc import derived_cache, history, history_cache, load_settings, run_gate, snapshots
 from qmsdoc.approvals import Revision as ApprovedRevision
+from qmsdoc.approvals import approval_signers
+from qmsdoc.errors import QmsdocError
 from qmsdoc.findings import Finding
 from qmsdoc.history import _LOG, GitRepository, History, read_history
 from qmsdoc.model import Document
+from qmsdoc.snapshots import Blobs, derive_while_reading
 
 from .conftest import ManualRepo
 
@@ -394,3 +401,77 @@ def test_a_few_new_entries_are_written_beside_the_cache(approved_repo: ManualRep
     assert_same_as_uncached(repo, monkeypatch)
     assert not any(file.exists() for file in additions.values())
     assert all((folder / name).read_bytes() != wholes[name] for name in caches)
+
+
+def history_with_a_merge(repo: ManualRepo) -> None:
+    """Approvals, a rename and a merge with Chinese subjects: records of every kind."""
+    repo.git("mv", "procedures/qp-01.md", "procedures/qp-01-renamed.md")
+    repo.commit("重命名文件控制程序", date="2024-03-02")
+    repo.git("checkout", "-q", "-b", "side", "HEAD~1")
+    repo.edit("procedures/qp-01.md", "首次发布", "修订一处")
+    repo.commit("在分支上修订", date="2024-03-03")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-X", "theirs", "side", "-m", "合并分支",
+             date="2024-03-04")
+
+
+def test_the_log_read_as_it_arrives_is_the_log_git_prints(approved_repo: ManualRepo,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read in pieces that split records and characters, the log is git's own text, and the
+    records printed so far can be seen while git is still at work."""
+    repo = approved_repo
+    history_with_a_merge(repo)
+    printed = subprocess.run(["git", *_LOG, "HEAD"], cwd=repo.root, capture_output=True,
+                             check=True).stdout.decode()
+    monkeypatch.setattr(history, "_LOG_CHUNK", 5)  # a Chinese character is 3 bytes
+    repository = GitRepository(repo.root)
+    seen: list[int] = []  # how many records had arrived, each time more did
+    split = history_cache.split_records
+
+    def split_and_count(text: str) -> list[str]:
+        seen.append(len(repository.arriving))
+        return split(text)
+
+    monkeypatch.setattr(history_cache, "split_records", split_and_count)
+    records = repository.log_records([*_LOG, "HEAD"])
+    assert "".join(records) == printed and all(r.startswith("\x1e") for r in records)
+    assert len(records) == printed.count("\x1e") and seen == sorted(seen) and seen[-2] > 0
+    assert repository.arriving == []  # handed over to the caller
+    with pytest.raises(QmsdocError, match="no-such-commit"):
+        repository.log_records([*_LOG, "no-such-commit"])
+
+
+def test_texts_signed_in_the_log_are_derived_while_git_still_reads_it(
+        approved_repo: ManualRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a check fingerprints of approved texts is derived ahead, as it would be."""
+    repo = approved_repo
+    history_with_a_merge(repo)
+    repo.edit("procedures/qp-01-renamed.md", "version: A/0", "version: A/1")
+    repo.edit("procedures/qp-01-renamed.md", "effective_date: '2024-03-01'",
+              "effective_date: '2024-04-01'")
+    repo.commit("修订文件控制程序", date="2024-03-05")
+    repo.approve_all(["QP-01"], date="2024-03-05")
+    monkeypatch.setenv(history_cache.DISABLE, "1")
+    settings = load_settings(repo.root)
+    log = GitRepository(repo.root).log()
+    events = read_history(list(log), GitRepository(repo.root).tracked(["."])).events
+    wanted = {sha for file in events.values() for event in file
+              if approval_signers(event.commit) for sha in (event.blob, event.old_blob) if sha}
+    assert wanted
+    ahead = GitRepository(repo.root)
+    ahead.arriving = [r for text in log for r in history_cache.split_records(text)]
+    monkeypatch.setattr(snapshots, "_AHEAD_BATCH", 1)
+    reading: Future[None] = Future()
+    worker = threading.Thread(target=derive_while_reading,
+                              args=(ahead, reading, settings.document_folders))
+    worker.start()
+    for _ in range(500):  # until everything wanted was derived (or 10 s)
+        if all(ahead.derived.fingerprint(sha) for sha in wanted):
+            break
+        time.sleep(0.02)
+    reading.set_result(None)
+    worker.join()
+    after = GitRepository(repo.root)
+    Blobs(after, wanted, [])
+    assert {sha: (ahead.derived.fingerprint(sha), ahead.derived.facts(sha)) for sha in wanted} == {
+        sha: (after.derived.fingerprint(sha), after.derived.facts(sha)) for sha in wanted}
