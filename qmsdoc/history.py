@@ -494,7 +494,7 @@ def _date(text: str) -> datetime.datetime:
 _ZONES: dict[str, datetime.tzinfo | None] = {}
 
 
-_SIGNS_RE = re.compile(r"(?:^|\x1d)\s*(?:approved|reviewed)-by\s*:", re.I)
+_SIGNS_RE = re.compile(rf"(?:^|\x1d)\s*(?:{APPROVED_BY}|{REVIEWED_BY})\s*:", re.I)
 
 
 def signed_blobs(record: str, folders: Sequence[str]) -> list[str]:
