@@ -497,14 +497,13 @@ _ZONES: dict[str, datetime.tzinfo | None] = {}
 _SIGNS_RE = re.compile(rf"(?:^|\x1d)\s*(?:{APPROVED_BY}|{REVIEWED_BY})\s*:", re.I)
 
 
-def signed_blobs(record: str, folders: Sequence[str]) -> list[str]:
-    """The blobs of Markdown files in ``folders`` that a log record changes, if its commit's
-    trailers name a reviewer or an approver: the texts a check will fingerprint (about;
-    see :func:`~qmsdoc.snapshots.derive_while_reading`)."""
+def signed_blobs(record: str, prefixes: tuple[str, ...]) -> list[str]:
+    """The blobs of Markdown files under ``prefixes`` (folders, each ending in ``/``) that a
+    log record changes, if its commit's trailers name a reviewer or an approver: the texts
+    a check will fingerprint (about; see :func:`~qmsdoc.snapshots.derive_while_reading`)."""
     header, _, raw = record.partition("\0")
     if not _SIGNS_RE.search(header[header.rfind("\x1f") + 1:]):
         return []
-    prefixes = tuple(f"{folder.rstrip('/')}/" for folder in folders)
     return [sha for _, path, _, blob, old_blob in _changes(raw)
             if path.endswith(".md") and path.startswith(prefixes)
             for sha in (blob, old_blob) if sha]

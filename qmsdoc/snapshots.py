@@ -162,10 +162,11 @@ def derive_while_reading(repository: GitRepository, reading: Future[Any],
     same texts). Whatever is left when git is done, or fails here, is derived then.
     """
     seen, wanted = 0, []
+    prefixes = tuple(f"{folder.rstrip('/')}/" for folder in folders)
     while not reading.done():
         arriving = repository.arriving
         if len(arriving) > seen:
-            wanted += [sha for record in arriving[seen:] for sha in signed_blobs(record, folders)]
+            wanted += [sha for record in arriving[seen:] for sha in signed_blobs(record, prefixes)]
             seen = len(arriving)
         if len(wanted) < _AHEAD_BATCH:
             wait([reading], timeout=0.05)

@@ -118,6 +118,17 @@ def assert_as_git_prints_but_the_mark(repo: ManualRepo, marked: str,
     assert cached.replace(MARK, subject) == uncached
 
 
+def merge_an_edit_from_before_the_rename(repo: ManualRepo, fork: str, edit: str,
+                                         merge: str) -> None:
+    """A branch forked at ``fork`` (before QP-01 was renamed) edits it under its old name
+    (commit subject ``edit``), and is merged (subject ``merge``)."""
+    repo.git("checkout", "-q", "-b", "side", fork)
+    repo.edit("procedures/qp-01.md", "首次发布", "修订一处")
+    repo.commit(edit, date="2024-03-03")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-X", "theirs", "side", "-m", merge, date="2024-03-04")
+
+
 def test_cache_gives_what_git_gives_across_changes(approved_repo: ManualRepo,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     repo = approved_repo
@@ -133,12 +144,7 @@ def test_cache_gives_what_git_gives_across_changes(approved_repo: ManualRepo,
     repo.commit("Rename QP-01", date="2024-03-02")
     assert_same_as_uncached(repo, monkeypatch)
     # A branch that forked before the rename, edited under the old name, merged.
-    repo.git("checkout", "-q", "-b", "side", "HEAD~2")
-    repo.edit("procedures/qp-01.md", "首次发布", "修订一处")
-    repo.commit("Edit on a side branch", date="2024-03-03")
-    repo.git("checkout", "-q", "main")
-    repo.git("merge", "-q", "--no-ff", "-X", "theirs", "side", "-m", "Merge side",
-             date="2024-03-04")
+    merge_an_edit_from_before_the_rename(repo, "HEAD~2", "Edit on a side branch", "Merge side")
     log = assert_same_as_uncached(repo, monkeypatch)
     assert "Merge side" in log
     # Approvals after the merge, through qmsdoc itself.
@@ -407,12 +413,7 @@ def history_with_a_merge(repo: ManualRepo) -> None:
     """Approvals, a rename and a merge with Chinese subjects: records of every kind."""
     repo.git("mv", "procedures/qp-01.md", "procedures/qp-01-renamed.md")
     repo.commit("重命名文件控制程序", date="2024-03-02")
-    repo.git("checkout", "-q", "-b", "side", "HEAD~1")
-    repo.edit("procedures/qp-01.md", "首次发布", "修订一处")
-    repo.commit("在分支上修订", date="2024-03-03")
-    repo.git("checkout", "-q", "main")
-    repo.git("merge", "-q", "--no-ff", "-X", "theirs", "side", "-m", "合并分支",
-             date="2024-03-04")
+    merge_an_edit_from_before_the_rename(repo, "HEAD~1", "在分支上修订", "合并分支")
 
 
 def test_the_log_read_as_it_arrives_is_the_log_git_prints(approved_repo: ManualRepo,
