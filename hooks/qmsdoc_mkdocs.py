@@ -108,7 +108,8 @@ def on_pre_build(config: MkDocsConfig) -> None:
             require_governed_settings(Path(config.config_file_path))
         gate = prepared_gate(root) or qmsdoc.run_gate(
             qmsdoc.load_settings(root), strict=os.environ.get("QMSDOC_STRICT") == "1",
-            publishing=_build.command == "build")
+            publishing=_build.command == "build",
+            memory=_preview.gate if _build.command == "serve" else None)
     except qmsdoc.QmsdocError as error:
         raise PluginError(f"qmsdoc：{error}") from None
     for finding in gate.findings:

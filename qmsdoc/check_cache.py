@@ -37,20 +37,18 @@ most of the time, and Python would otherwise wait for it.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import history_cache
-from .check_state import FUTURE_DATE, CheckState, inputs_key, kept_state, rejudge
+from .check_state import FUTURE_DATE, CheckState, kept_state, rejudge, working_inputs
 from .clauses import load_catalogue
 from .config import CONFIG_FILE, Settings
 from .findings import Finding, sorted_findings
 from .gate import GateResult, Judged, ReadAlready, WorkingTree, no_collections, run_gate
 from .governance import SITE_CONFIG, SITE_HOOKS
 from .history import GitRepository
-from .model import DocType
 from .publication import publication_day
 from .snapshots import derive_while_reading
 
@@ -95,7 +93,7 @@ def _check(settings: Settings, strict: bool, today: datetime.date | None) -> Che
         if reading is not None:
             derive_while_reading(repository, reading, settings.document_folders)
     digests = dict(repository.derived.parsed_files())
-    inputs = _inputs(settings, working, digests, strict, day, built_on)
+    inputs = working_inputs(settings, working, digests, day, built_on)
     if state is not None and since is not None and state.inputs == inputs and _keepable(settings):
         rejudged = rejudge(state, since, head, settings, repository, working, digests, day,
                            _history_paths(settings))
@@ -134,42 +132,10 @@ def _place(repository: GitRepository) -> tuple[Path, str] | None:
     return Path(git_dir) / history_cache.FOLDER / _FILE, head
 
 
-def _inputs(settings: Settings, working: WorkingTree, digests: dict[str, str], strict: bool,
-            day: datetime.date, built_on: datetime.date) -> str:
-    """Everything besides git, the commits and each document's own text and state that the
-    findings kept depend on."""
-    manual = working.loaded.manual
-    return inputs_key(history_cache.code_key(), strict, day, built_on, settings,
-                      [(d.path, d.number, d.type) for d in manual],
-                      [digests.get(d.path) for d in manual.of_type(DocType.JOB_RESPONSIBILITY)],
-                      sorted(working.loaded.unreadable_numbers), sorted(working.tracked),
-                      _governed_files(settings))
-
-
 def _history_paths(settings: Settings) -> list[str]:
     """The paths whose history the gate reads."""
     return [*settings.document_folders, settings.people_file, CONFIG_FILE, SITE_CONFIG,
             SITE_HOOKS, settings.copies_file]
-
-
-def _governed_files(settings: Settings) -> list[tuple[str, str]]:
-    """(path, SHA-256 of the bytes) of the governed files and the register of copies in the
-    working tree (what is under hooks/ too)."""
-    root, files = settings.root, []
-    for path in (settings.people_file, CONFIG_FILE, SITE_CONFIG, settings.copies_file):
-        files.append((path, _file_digest(root / path)))
-    hooks = root / SITE_HOOKS
-    for file in sorted(hooks.rglob("*")) if hooks.is_dir() else ():
-        files.append((file.relative_to(root).as_posix(), _file_digest(file)))
-    return files
-
-
-def _file_digest(file: Path) -> str:
-    if file.is_symlink():
-        return f"link {file.readlink()}"
-    if not file.is_file():
-        return "directory" if file.is_dir() else "none"
-    return hashlib.sha256(file.read_bytes()).hexdigest()
 
 
 def _keepable(settings: Settings) -> bool:

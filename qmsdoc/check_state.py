@@ -30,12 +30,14 @@ import datetime
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from .approvals import approval_signers, collect_evidence
+from . import history_cache
+from .approvals import collect_evidence
 from .clauses import load_catalogue
 from .commit_dates import CommitDates
-from .config import Settings
+from .config import CONFIG_FILE, Settings
 from .derived_cache import finding_from_plain, plain_finding
 from .findings import Finding
 from .gate import (
@@ -46,8 +48,9 @@ from .gate import (
     across_documents,
     judge_documents,
     misdated,
+    reviewed_blobs,
 )
-from .governance import governed
+from .governance import SITE_CONFIG, SITE_HOOKS, governed
 from .history import Change, Commit, FileEvent, GitRepository, History, read_commits
 from .history_cache import dump_data, load_data
 from .model import DocType
@@ -113,6 +116,38 @@ def inputs_key(*parts: object) -> str:
     return digest.hexdigest()
 
 
+def working_inputs(settings: Settings, working: WorkingTree, digests: dict[str, str],
+                   day: datetime.date, built_on: datetime.date) -> str:
+    """Everything besides git, the commits and each document's own text and state that the
+    findings kept depend on."""
+    manual = working.loaded.manual
+    return inputs_key(history_cache.code_key(), working.strict, day, built_on, settings,
+                      [(d.path, d.number, d.type) for d in manual],
+                      [digests.get(d.path) for d in manual.of_type(DocType.JOB_RESPONSIBILITY)],
+                      sorted(working.loaded.unreadable_numbers), sorted(working.tracked),
+                      _governed_files(settings))
+
+
+def _governed_files(settings: Settings) -> list[tuple[str, str]]:
+    """(path, SHA-256 of the bytes) of the governed files and the register of copies in the
+    working tree (what is under hooks/ too)."""
+    root, files = settings.root, []
+    for path in (settings.people_file, CONFIG_FILE, SITE_CONFIG, settings.copies_file):
+        files.append((path, _file_digest(root / path)))
+    hooks = root / SITE_HOOKS
+    for file in sorted(hooks.rglob("*")) if hooks.is_dir() else ():
+        files.append((file.relative_to(root).as_posix(), _file_digest(file)))
+    return files
+
+
+def _file_digest(file: Path) -> str:
+    if file.is_symlink():
+        return f"link {file.readlink()}"
+    if not file.is_file():
+        return "directory" if file.is_dir() else "none"
+    return hashlib.sha256(file.read_bytes()).hexdigest()
+
+
 def kept_state(judged: Judged, head: str, inputs: str, findings: Iterable[Finding],
                digests: dict[str, str]) -> CheckState | None:
     """The state a full check leaves; ``None`` if it may not be kept (a commit dated in
@@ -175,9 +210,7 @@ def rejudge(state: CheckState, log: list[str], head: str, settings: Settings,
     dates = CommitDates.resumed(known, dated, backfilled, (state.commit, latest), commits)
     history = History(events, _watched(settings, watched_events), commits)
 
-    blobs = Blobs(repository, (sha for found in events.values() for event in found
-                               if approval_signers(event.commit)
-                               for sha in (event.blob, event.old_blob) if sha), manual)
+    blobs = Blobs(repository, reviewed_blobs(events), manual)
     evidence = {by_path[path].number: collect_evidence(found, blobs)
                 for path, found in events.items()}
     judging = Judging.of(settings, repository, history, manual, evidence, working.strict, False,

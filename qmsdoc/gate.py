@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .approvals import (
     FileEvidence,
@@ -50,6 +50,9 @@ from .published_content import published_content_findings
 from .signatures import verify
 from .snapshots import Blobs, Snapshot, derive_while_reading
 from .versions import review_findings, version_findings
+
+if TYPE_CHECKING:
+    from .gate_memory import GateMemory
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,8 @@ class GateResult:
 def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date | None = None,
              publishing: bool = False, built_on: datetime.date | None = None,
              read: ReadAlready | None = None,
-             record: Callable[[Judged], None] | None = None) -> GateResult:
+             record: Callable[[Judged], None] | None = None,
+             memory: GateMemory | None = None) -> GateResult:
     """Check the repository and decide what is published on ``today`` (see
     :func:`~qmsdoc.publication.publication_day`).
 
@@ -100,10 +104,12 @@ def run_gate(settings: Settings, *, strict: bool = False, today: datetime.date |
     ``built_on``: the day of the run (default: the real today); ``qmsdoc verify``
     rebuilds a site as it was built on its day. ``read``: what was read already
     (the working tree with ``strict`` as given here). ``record``: given what was judged.
+    ``memory``: what the last run of this process judged, reused where it still applies
+    (a preview, see :mod:`.gate_memory`), and then what this run judged.
     """
     with no_collections():
         return _run_gate(settings, strict, today or publication_day(), publishing,
-                         built_on or datetime.date.today(), read, record)
+                         built_on or datetime.date.today(), read, record, memory)
 
 
 @contextmanager
@@ -168,46 +174,82 @@ class ReadAlready(NamedTuple):
 
 def _run_gate(settings: Settings, strict: bool, today: datetime.date, publishing: bool,
               built_on: datetime.date, read: ReadAlready | None,
-              record: Callable[[Judged], None] | None) -> GateResult:
+              record: Callable[[Judged], None] | None, memory: GateMemory | None) -> GateResult:
     with ThreadPoolExecutor(max_workers=2) as background:  # git works while Python reads files
         repository = GitRepository(settings.root) if read is None else read.repository
-        log = background.submit(repository.log)
+        head = repository.head() if memory is not None else ""
+        log = None if memory is not None and memory.may_apply(head) else (
+            background.submit(repository.log))
         working = (WorkingTree.read(settings, repository, strict, background)
                    if read is None else read.working)
-        derive_while_reading(repository, log, settings.document_folders)
-    loaded, tracked = working.loaded, working.tracked
-    manual = loaded.manual
-    history = read_history(log.result(), (d.path for d in manual if d.path in tracked),
-                           watched=[unit.path for unit in governed(settings)])
+        if log is not None:
+            derive_while_reading(repository, log, settings.document_folders)
+    key, judgement = "", None
+    if memory is not None:
+        key = memory.key_of(settings, repository, working, today, built_on, publishing)
+        judgement = memory.recall(head, key, repository, working, today)
+    if judgement is None:
+        records = log.result() if log is not None else repository.log()
+        judgement = judge_history(settings, repository, records, working, publishing, today)
+        del records
     del log  # the whole log's text (tens of megabytes in a large history), parsed now
-    blobs = Blobs(repository, (
-        sha for events in history.events.values() for event in events
-        if approval_signers(event.commit) for sha in (event.blob, event.old_blob) if sha), manual)
-    evidence = {d.number: collect_evidence(history.events.get(d.path, []), blobs)
-                for d in manual}
-    judging = Judging.of(settings, repository, history, manual, evidence, strict, publishing,
-                         lambda backfilled: CommitDates.read(history.commits, backfilled),
-                         signed=(e.commit.sha for f in evidence.values() for e in f.evidence))
-    settings = judging.settings
-    dated = list(_date_findings(judging.dates, history, settings))
-    judged = judge_documents(manual, history, blobs, evidence, judging, today, working)
+    history, judging, judged = judgement.history, judgement.judging, judgement.judged
+    settings, loaded = judging.settings, working.loaded
     statuses = {status.working.number: status for status, _ in judged}
     of_documents = [f for _, found in judged for f in found]
     summaries = {number: Summary.of(status) for number, status in statuses.items()}
     clauses = load_catalogue(settings.standards)
-    findings = [*judging.findings, *dated, *of_documents,
+    findings = [*judging.findings, *judgement.dated, *of_documents,
                 *across_documents(settings, loaded, summaries, judging.timeline, clauses)]
     pages = working.pages(settings, repository, clauses)
     copies, copy_findings = _copies(settings, repository, history, judging.dates,
                                     judging.register, judging.timeline, statuses, today, strict)
     findings += copy_findings
     if record is not None:
-        record(Judged(history, judging.dates, dated, judged, summaries, copies.copies != ()))
+        record(Judged(history, judging.dates, judgement.dated, judged, summaries,
+                      copies.copies != ()))
+    if memory is not None:
+        memory.keep(head, key, judgement, working, repository)
     repository.save_cache()
     return GateResult(settings, repository, clauses, judging.register, judging.timeline.current,
-                      judging.judge, manual, statuses, pages,
+                      judging.judge, loaded.manual, statuses, pages,
                       sorted_findings([*working.findings, *pages.findings, *findings]),
                       today, built_on, judging.governance.changes, copies, tuple(findings))
+
+
+class Judgement(NamedTuple):
+    """What history decides of a working tree: its approvals, dates and each document."""
+
+    history: History
+    evidence: dict[str, FileEvidence]
+    judging: Judging
+    dated: list[Finding]
+    """The findings about commit dates."""
+    judged: list[tuple[DocumentStatus, list[Finding]]]
+
+
+def judge_history(settings: Settings, repository: GitRepository, log: list[str],
+                  working: WorkingTree, publishing: bool, today: datetime.date) -> Judgement:
+    """Read history from ``log`` (the whole log's records) and judge every document by it."""
+    manual = working.loaded.manual
+    history = read_history(log, (d.path for d in manual if d.path in working.tracked),
+                           watched=[unit.path for unit in governed(settings)])
+    blobs = Blobs(repository, reviewed_blobs(history.events), manual)
+    evidence = {d.number: collect_evidence(history.events.get(d.path, []), blobs)
+                for d in manual}
+    judging = Judging.of(settings, repository, history, manual, evidence, working.strict,
+                         publishing,
+                         lambda backfilled: CommitDates.read(history.commits, backfilled),
+                         signed=(e.commit.sha for f in evidence.values() for e in f.evidence))
+    dated = list(_date_findings(judging.dates, history, judging.settings))
+    judged = judge_documents(manual, history, blobs, evidence, judging, today, working)
+    return Judgement(history, evidence, judging, dated, judged)
+
+
+def reviewed_blobs(events: dict[str, list[FileEvent]]) -> Iterator[str]:
+    """The blobs before and after each change made by a commit signing a review or approval."""
+    return (sha for found in events.values() for event in found
+            if approval_signers(event.commit) for sha in (event.blob, event.old_blob) if sha)
 
 
 @dataclass(frozen=True)

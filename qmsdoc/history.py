@@ -197,7 +197,11 @@ class GitRepository:
         return self.run("rev-parse", "--is-shallow-repository").strip() == "true"
 
     def has_commits(self) -> bool:
-        return bool(self.run("rev-parse", "--verify", "--quiet", "HEAD", check=False))
+        return bool(self.head())
+
+    def head(self) -> str:
+        """The commit checked out; empty before the first commit."""
+        return self.run("rev-parse", "--verify", "--quiet", "HEAD", check=False).strip()
 
     def tracked(self, folders: Iterable[str]) -> set[str]:
         output = self.run("ls-files", "-z", "--", *folders)

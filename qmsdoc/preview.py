@@ -18,7 +18,9 @@ MkDocs then writes only those pages; the search index of a rebuild is
 completed with the entries of the pages it did not write, and the theme's
 templates are compiled once per preview, not once per rebuild.
 
-Only the preview does this: the staff site is always built whole.
+The gate itself judges again only the documents whose working text changed
+(:mod:`.gate_memory`). Only the preview does this: the staff site is always
+built whole.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from .gate_memory import GateMemory
 from .model import DocType
 from .render import relative_link
 
@@ -61,6 +64,7 @@ class PreviewMemory:
     navigation: str | None = None
     search_docs: list[dict[str, Any]] = field(default_factory=list)
     templates: TemplateCache = field(default_factory=lambda: TemplateCache())
+    gate: GateMemory = field(default_factory=GateMemory)
 
     def plan_rebuild(self, plan: SitePlan, navigation: Any) -> Rebuild:
         common = _common_inputs(plan)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import html
 import posixpath
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ Href = Callable[[str], str]
 """Turns a page's source path into the link to it from the page being written."""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every page links to others, and a preview repeats them
 def relative_link(target_uri: str, from_uri: str) -> str:
     """A link from one page's source to another's, as MkDocs resolves them."""
     return posixpath.relpath(target_uri, posixpath.dirname(from_uri) or ".")

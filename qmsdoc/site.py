@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -69,6 +69,7 @@ class SitePage:
         return self.revision is not None or self.obsolete
 
 
+@lru_cache(maxsize=1 << 14)
 def page_url(src_uri: str) -> str:
     """A page's site address with directory URLs, as MkDocs gives it: ``a/b.md`` -> ``a/b/``."""
     path = PurePosixPath(src_uri)
