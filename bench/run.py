@@ -71,21 +71,24 @@ BASELINE_BRANCH = "baseline"  # the bench repository's branch holding the baseli
 CHECK_RUNS, BUILD_RUNS = 11, 3
 REVIEW_RUNS, REVIEWED = 5, 10  # qmsdoc review of a merge request revising ten procedures
 
-# Runs a command's click entry point, then says on stderr which qmsdoc it imported and the
-# peak memory of its process tree. (The rusage of the process this bench waits for is no
-# use: a child started by vfork carries its parent's peak over exec, so every command
+# Runs a command's entry point, then, as it exits, says on stderr which qmsdoc it imported
+# and the peak memory of its process tree. (The rusage of the process this bench waits for
+# is no use: a child started by vfork carries its parent's peak over exec, so every command
 # would report at least what the bench itself once held, such as a generated history.)
-LAUNCH = """import resource, sys
+# An exit handler, because `qmsdoc` ends its process once the exit handlers have run.
+LAUNCH = """import atexit, resource, sys
 from {module} import {function} as run
-try:
-    run()
-finally:
+
+@atexit.register
+def report():
     qmsdoc = sys.modules.get("qmsdoc")
     print("qmsdoc-source:", qmsdoc.__file__ if qmsdoc else None, file=sys.stderr)
     with open("/proc/self/status") as status:
         own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print("peak-kib:", max(own, children), file=sys.stderr)
+
+run()
 """
 CHECK = LAUNCH.format(module="qmsdoc.cli", function="main")
 MKDOCS = LAUNCH.format(module="mkdocs.__main__", function="cli")

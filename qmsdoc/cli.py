@@ -6,8 +6,11 @@ Exit codes: 0 clean (warnings allowed), 1 errors found or approval refused,
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime
 import errno
+import gc
 import json
 import os
 import sys
@@ -169,6 +172,7 @@ def cli() -> None:
 @date_option
 def check(root: Path | None, strict: bool, as_json: bool, today: datetime.date | None) -> None:
     """运行全部检查；有错误时退出码为 1。"""
+    _garbage_goes_with_the_process()
     outcome = check_repository(load_settings(_root(root)), strict=strict, today=today)
     if as_json:
         _print_json([f.to_json() for f in outcome.findings])
@@ -613,4 +617,38 @@ def import_command(root: Path | None, files: tuple[Path, ...], type_name: str | 
     click.echo("请核对正文和元数据（适用条款、记录、岗位等）后提交，再送审核、批准。")
 
 
-main = cli
+class _Process:
+    """The context's ``obj`` when a command runs as the ``qmsdoc`` process (:func:`main`),
+    which ends with the command (not, say, in a test's ``CliRunner``)."""
+
+
+def _garbage_goes_with_the_process() -> None:
+    """No cyclic collection for the rest of a command run as the ``qmsdoc`` process: what a
+    check leaves in reference cycles (hundreds of thousands of objects at 10,000 documents,
+    0.3 s to traverse) is dropped with the process instead."""
+    if isinstance(click.get_current_context().obj, _Process):
+        gc.disable()
+
+
+def main() -> None:
+    """The ``qmsdoc`` command: ends without taking apart what the command built.
+
+    A command over a large repository leaves hundreds of thousands of objects, many
+    in reference cycles; freeing them one by one at exit took a fifth of a check at
+    10,000 documents. Once the command is done, the exit handlers run as at any exit,
+    the output is flushed, and the process ends with the command's exit status.
+    """
+    try:
+        cli.main(prog_name="qmsdoc", obj=_Process())
+        status: object = 0
+    except SystemExit as done:
+        status = done.code
+    if not isinstance(status, int):
+        if status is not None:
+            print(status, file=sys.stderr)
+        status = 0 if status is None else 1
+    atexit._run_exitfuncs()  # what interpreter shutdown runs first
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # the reader went away
+            stream.flush()
+    os._exit(status)

@@ -66,9 +66,9 @@ class FrontMatterError(Exception):
         self.rule = rule
 
 
-def read_limited(file: Path) -> tuple[bytes, int]:
+def read_limited(file: str | Path) -> tuple[bytes, int]:
     """A file's bytes and its size; of a file over :data:`MAX_BYTES`, its first bytes only."""
-    with file.open("rb") as stream:
+    with open(file, "rb") as stream:
         size = os.fstat(stream.fileno()).st_size
         return stream.read(HEAD_BYTES if size > MAX_BYTES else size), size
 

@@ -210,14 +210,28 @@ def test_a_broken_configuration_names_the_line_and_the_setting(
     assert expected in result.output
 
 
-def run_qmsdoc(repo: ManualRepo, *args: str, stdout: Any = subprocess.PIPE
+def run_qmsdoc(repo: ManualRepo, *args: str, stdout: Any = subprocess.PIPE, before: str = ""
                ) -> subprocess.CompletedProcess[str]:
-    """``qmsdoc`` in its own process, as a build runs it."""
+    """``qmsdoc`` in its own process, as a build runs it; ``before``: code run first."""
     return subprocess.run(
-        [sys.executable, "-c", "from qmsdoc.cli import main; main()", *args,
+        [sys.executable, "-c", f"{before}from qmsdoc.cli import main; main()", *args,
          "--root", str(repo.root)],
         stdout=stdout, stderr=subprocess.PIPE, text=True, env=repo.env("李文管", "2024-06-01"),
         check=False)
+
+
+def test_the_command_ends_with_its_status_its_whole_output_and_its_exit_handlers(
+        approved_repo: ManualRepo) -> None:
+    """The process ends without taking its objects apart: nothing else may be lost."""
+    approved_repo.edit("procedures/qp-01.md", "related: [QM-01]", "related: [QM-09]")
+    approved_repo.commit("Break a reference", date="2024-03-01")
+    done = run_qmsdoc(approved_repo, "check", "--json", before=(
+        "import atexit, sys; sys.stderr = open(2, 'w', buffering=1 << 20, closefd=False); "
+        "atexit.register(lambda: print('exit handler ran', file=sys.stderr)); "))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "exit handler ran\n"
+    in_process = approved_repo.qmsdoc("check", "--json", date="2024-06-01")
+    assert json.loads(done.stdout) == json.loads(in_process.output)  # all of it, flushed
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
