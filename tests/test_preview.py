@@ -51,7 +51,8 @@ class Preview:
 
 @pytest.fixture
 def preview(tmp_path: Path) -> Iterator[Preview]:
-    repo = macro_site(tmp_path / "repo", SITE + MACROS_PLUGIN + "  - search\n")
+    # Strict, as the project's own site is: a warning stops the build.
+    repo = macro_site(tmp_path / "repo", SITE + "strict: true\n" + MACROS_PLUGIN + "  - search\n")
     cwd = os.getcwd()
     os.chdir(repo.root)  # MkDocs resolves the hooks from the working directory's settings
     try:

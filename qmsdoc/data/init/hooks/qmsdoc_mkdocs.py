@@ -13,6 +13,7 @@ a change nobody approved.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -87,6 +88,15 @@ class _Rebuilt(File):
 def on_startup(command: str, dirty: bool) -> None:
     global _build, _preview
     _build, _preview = _Build(command, dirty), PreviewMemory()
+    if command == "serve" and dirty:
+        logging.getLogger("mkdocs.commands.build").addFilter(_not_the_dirty_build_warning)
+
+
+def _not_the_dirty_build_warning(record: logging.LogRecord) -> bool:
+    """MkDocs warns at every `serve --dirty` build that pages it did not write may show stale
+    links, which stops the preview of a strict site. The preview rewrites every page a change
+    touches (qmsdoc.preview): the warning is not for it."""
+    return not record.getMessage().startswith("A 'dirty' build is being performed")
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
