@@ -147,7 +147,6 @@ def git_identity(repository: GitRepository, git_dir: str, *arguments: str) -> st
 
 
 @functools.cache
-@functools.cache  # once per process: the code it runs does not change while it runs
 def code_key() -> str:
     """The code that derives cached results: the hash of qmsdoc's files (sources and data,
     such as the clause catalogues)."""
