@@ -97,7 +97,7 @@ def _common_inputs(plan: SitePlan) -> tuple[object, ...]:
         gate.settings.root / name).is_file() else None
         for name in ("qmsdoc.yml", gate.settings.people_file, gate.settings.copies_file))
     responsibilities = tuple(d for d in gate.manual if d.type is DocType.JOB_RESPONSIBILITY)
-    return (gate.repository.run("rev-parse", "HEAD"), gate.day, governed, responsibilities)
+    return (gate.repository.head(), gate.day, governed, responsibilities)
 
 
 def _inputs(plan: SitePlan, page: SitePage) -> object:
