@@ -84,7 +84,7 @@ def _check(settings: Settings, strict: bool, today: datetime.date | None) -> Che
     file, head = place
     key = history_cache.git_identity(repository, str(file.parent.parent))
     kept = history_cache.read_file(file, key)
-    state = CheckState.from_plain(kept[0]) if kept is not None and len(kept) == 1 else None
+    state = CheckState.from_tables(kept) if kept is not None else None
     since = repository.log_since(state.commit, head) if state is not None else None
     with ThreadPoolExecutor(max_workers=2) as background:  # the log, and the small queries
         # A full check's history is read while Python reads the files, then derives texts.
@@ -101,7 +101,7 @@ def _check(settings: Settings, strict: bool, today: datetime.date | None) -> Che
             from_history, now = rejudged
             pages = working.pages(settings, repository, load_catalogue(settings.standards))
             if now is not state and not any(f.rule == FUTURE_DATE for f in from_history):
-                history_cache.write_file(file, key, (now.plain().items(),))
+                history_cache.write_file(file, key, now.tables())
             repository.save_cache()
             return CheckOutcome(sorted_findings([*working.findings, *pages.findings,
                                                  *from_history]), now.next_change)
@@ -111,7 +111,7 @@ def _check(settings: Settings, strict: bool, today: datetime.date | None) -> Che
     left = kept_state(recorded[0], head, inputs, gate.from_history, digests) if (
         recorded and gate.settings == settings and _keepable(settings)) else None
     if left is not None:
-        history_cache.write_file(file, key, (left.plain().items(),))
+        history_cache.write_file(file, key, left)
     return _outcome(gate)
 
 

@@ -58,6 +58,7 @@ from .publication import next_change
 from .snapshots import Blobs
 
 FUTURE_DATE = "history.future-date"  # a finding the passing of time alone can take back
+Tables = tuple[Iterable[tuple[str, Any]], Iterable[tuple[str, Any]]]
 
 
 @dataclass
@@ -85,22 +86,27 @@ class CheckState:
     """Whether a document may be judged again alone: not with a register of controlled
     copies, which is judged against every document's status and the whole history."""
 
-    def plain(self) -> dict[str, Any]:
+    def fields(self) -> Iterable[tuple[str, Any]]:
+        """Everything but the documents, as the first table of the state's file."""
         return {"commit": self.commit, "commits": self.commits, "latest": self.latest,
                 "inputs": self.inputs, "findings": self.findings, "dated": self.dated,
-                "watched": self.watched, "alone": self.alone, "documents": {
-                    path: (*record[:4], tuple(record[4])) for path, record in
-                    self.documents.items()}}
+                "watched": self.watched, "alone": self.alone}.items()
+
+    def tables(self) -> Tables:
+        """The state as the two tables of its file: :meth:`fields`, then the documents."""
+        return self.fields(), ((path, _plain_record(*record))
+                               for path, record in self.documents.items())
 
     @classmethod
-    def from_plain(cls, data: dict[str, Any]) -> CheckState | None:
+    def from_tables(cls, tables: tuple[dict[Any, Any], ...]) -> CheckState | None:
         try:
+            fields, plain_documents = tables
             documents = {path: (digest, uncommitted, events, findings, Summary(*summary))
                          for path, (digest, uncommitted, events, findings, summary)
-                         in data["documents"].items()}
-            return cls(data["commit"], data["commits"], tuple(data["latest"]), data["inputs"],
-                       data["findings"], data["dated"], data["watched"], documents,
-                       data["alone"])
+                         in plain_documents.items()}
+            return cls(fields["commit"], fields["commits"], tuple(fields["latest"]),
+                       fields["inputs"], fields["findings"], fields["dated"], fields["watched"],
+                       documents, fields["alone"])
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -149,23 +155,32 @@ def _file_digest(file: Path) -> str:
 
 
 def kept_state(judged: Judged, head: str, inputs: str, findings: Iterable[Finding],
-               digests: dict[str, str]) -> CheckState | None:
-    """The state a full check leaves; ``None`` if it may not be kept (a commit dated in
-    the future: time alone changes its findings)."""
+               digests: dict[str, str]) -> Tables | None:
+    """The state a full check leaves, as the tables :meth:`CheckState.tables` gives; ``None``
+    if it may not be kept (a commit dated in the future: time alone changes its findings).
+
+    Each document's events are made into bytes as the table is written, not all at once:
+    at 10,000 documents they are tens of megabytes, beside everything the check holds."""
     kept = tuple(plain_finding(f) for f in findings)
     if any(f[0] == FUTURE_DATE for f in kept) or not judged.history.commits:
         return None
     history, dates = judged.history, judged.dates
     latest = dates.latest[head]
-    documents = {status.working.path: (
+    state = CheckState(head, len(history.commits), (latest, dates.dates[latest].isoformat()),
+                       inputs, kept, tuple(plain_finding(f) for f in judged.dated),
+                       _events([e for events in history.watched.values() for e in events],
+                               dates), {}, not judged.has_copies)
+    documents = ((status.working.path, _plain_record(
         digests.get(status.working.path, ""), status.uncommitted,
         _events(history.events.get(status.working.path, []), dates),
-        tuple(plain_finding(f) for f in found), judged.summaries[status.working.number])
-        for status, found in judged.documents}
-    return CheckState(head, len(history.commits), (latest, dates.dates[latest].isoformat()),
-                      inputs, kept, tuple(plain_finding(f) for f in judged.dated),
-                      _events([e for events in history.watched.values() for e in events], dates),
-                      documents, not judged.has_copies)
+        tuple(plain_finding(f) for f in found), judged.summaries[status.working.number]))
+        for status, found in judged.documents)
+    return state.fields(), documents
+
+
+def _plain_record(digest: str, uncommitted: bool, events: bytes,
+                  findings: tuple[tuple[Any, ...], ...], summary: Summary) -> tuple[Any, ...]:
+    return digest, uncommitted, events, findings, tuple(summary)
 
 
 def rejudge(state: CheckState, log: list[str], head: str, settings: Settings,

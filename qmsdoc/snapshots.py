@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
@@ -187,7 +188,8 @@ def _facts(values: dict[str, str] | None) -> Facts | None:
     if values is None:
         return None
     try:
-        return (values["number"], DocType.from_key(values["type"]),
+        # interned: a large history has a hundred thousand revisions of a few thousand numbers
+        return (sys.intern(values["number"]), DocType.from_key(values["type"]),
                 Version.parse(values["version"]), State.from_key(values["state"]),
                 datetime.date.fromisoformat(values["effective_date"]), values["change_summary"])
     except (StopIteration, ValueError):
