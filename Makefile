@@ -6,7 +6,7 @@ PYTHON  ?= python3
 export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 
-.PHONY: help setup check site view serve test lint bench clean
+.PHONY: help setup check site view serve test lint schemas bench clean
 .DEFAULT_GOAL := help
 
 # `make help` lists the targets with the text after `##` on their line.
@@ -40,6 +40,9 @@ test: $(READY)  ## 运行全部测试
 lint: $(READY)  ## 代码检查（ruff、mypy）
 	$(BIN)/ruff check qmsdoc hooks tests bench
 	$(BIN)/mypy qmsdoc
+
+schemas: $(READY)  ## 元数据结构改动后，重新生成校验代码（qmsdoc/compiled_schemas/）
+	$(BIN)/python -m qmsdoc.compiled_schemas
 
 # Options: make bench BENCH_ARGS="--baseline REV | --baseline none, --no-peers, --regenerate,
 #   --only builds|preview|sizes (only that part), --sizes 250:2500,… (or none),

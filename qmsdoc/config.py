@@ -59,7 +59,7 @@ _SETTINGS: dict[str, tuple[dict[str, Any], str]] = {
 }
 _PATHS = {"document_folders": "procedures", "pages_folder": "docs", "people": "people.yml",
           "copies": "copies.yml"}
-_SCHEMA = Schema({
+_SCHEMA = Schema("config", {
     "type": "object",
     "additionalProperties": False,
     "required": ["organisation", "document_folders"],

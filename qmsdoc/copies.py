@@ -76,7 +76,7 @@ FIELDS: dict[str, tuple[dict[str, Any], str, str]] = {
 }
 _REQUIRED = ["number", "document", "version", "holder", "issued_on", "issued_by"]
 _RECALL = ["recalled_on", "recalled_by", "outcome"]
-_SCHEMA = Schema({
+_SCHEMA = Schema("copies", {
     "type": "object", "additionalProperties": False, "required": ["copies"],
     "properties": {"copies": {"type": "array", "items": {
         "type": "object", "additionalProperties": False, "required": _REQUIRED,

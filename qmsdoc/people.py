@@ -21,7 +21,7 @@ from .model import DocType, Document, Right
 from .validation import Schema
 
 _DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"}
-_SCHEMA = Schema({
+_SCHEMA = Schema("people", {
     "type": "object",
     "required": ["people"],
     "additionalProperties": False,

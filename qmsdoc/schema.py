@@ -129,7 +129,7 @@ _LABELS = {
     **{r.key: r.label for r in Right},
 }
 _TYPE_NAMES = {"string": "文字", "array": "列表（[a, b]）", "object": "一组字段"}
-_SCHEMA = Schema(DOCUMENT_SCHEMA)
+_SCHEMA = Schema("document", DOCUMENT_SCHEMA)
 
 
 def is_valid(data: Any) -> bool:
