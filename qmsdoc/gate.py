@@ -184,10 +184,10 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date, publishing
                    if read is None else read.working)
         if log is not None:
             derive_while_reading(repository, log, settings.document_folders)
-    key, judgement = "", None
+    look, judgement = None, None
     if memory is not None:
-        key = memory.key_of(settings, repository, working, today, built_on, publishing)
-        judgement = memory.recall(head, key, repository, working, today)
+        look = memory.look(settings, repository, working, today, built_on, publishing)
+        judgement = memory.recall(head, look, repository, working, today)
     if judgement is None:
         records = log.result() if log is not None else repository.log()
         judgement = judge_history(settings, repository, records, working, publishing, today)
@@ -208,8 +208,8 @@ def _run_gate(settings: Settings, strict: bool, today: datetime.date, publishing
     if record is not None:
         record(Judged(history, judging.dates, judgement.dated, judged, summaries,
                       copies.copies != ()))
-    if memory is not None:
-        memory.keep(head, key, judgement, working, repository)
+    if memory is not None and look is not None:
+        memory.keep(head, look, judgement)
     repository.save_cache()
     return GateResult(settings, repository, clauses, judging.register, judging.timeline.current,
                       judging.judge, loaded.manual, statuses, pages,

@@ -14,7 +14,8 @@ Anything else is a full run.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from .check_state import working_inputs
 from .config import Settings
@@ -23,34 +24,43 @@ from .history import GitRepository
 from .snapshots import Blobs
 
 
+class Look(NamedTuple):
+    """This run's working tree, as the memory compares it with the last run's."""
+
+    key: str
+    """:func:`~.check_state.working_inputs`, and whether the run publishes."""
+    files: dict[str, tuple[str, bool]]
+    """Per document path: SHA-256 of the working file, whether it has uncommitted changes."""
+
+
 @dataclass
 class GateMemory:
     """What the last run of the gate in this process judged, and of which working tree."""
 
     head: str = ""
-    key: str = ""
+    seen: Look | None = None
     judgement: Judgement | None = None
-    files: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    """Per document path: SHA-256 of the working file, whether it has uncommitted changes."""
 
     def may_apply(self, head: str) -> bool:
         """Whether history can be as it was: the same commit is checked out."""
         return self.judgement is not None and bool(head) and head == self.head
 
-    def key_of(self, settings: Settings, repository: GitRepository, working: WorkingTree,
-               day: datetime.date, built_on: datetime.date, publishing: bool) -> str:
+    @staticmethod
+    def look(settings: Settings, repository: GitRepository, working: WorkingTree,
+             day: datetime.date, built_on: datetime.date, publishing: bool) -> Look:
         digests = dict(repository.derived.parsed_files())
-        return working_inputs(settings, working, digests, day, built_on) + str(publishing)
+        return Look(working_inputs(settings, working, digests, day, built_on) + str(publishing),
+                    {d.path: (digests.get(d.path, ""), d.path in working.uncommitted)
+                     for d in working.loaded.manual})
 
-    def recall(self, head: str, key: str, repository: GitRepository, working: WorkingTree,
+    def recall(self, head: str, look: Look, repository: GitRepository, working: WorkingTree,
                day: datetime.date) -> Judgement | None:
         """What history decides of ``working``, or ``None`` when a full run is needed."""
-        kept = self.judgement
-        if kept is None or not self.may_apply(head) or key != self.key:
+        kept, before = self.judgement, self.seen
+        if kept is None or before is None or not self.may_apply(head) or look.key != before.key:
             return None
-        files = _files(repository, working)
         manual = working.loaded.manual  # the same paths, numbers, types and job responsibilities
-        changed = [d for d in manual if files[d.path] != self.files[d.path]]
+        changed = [d for d in manual if look.files[d.path] != before.files[d.path]]
         events = {d.path: kept.history.events.get(d.path, []) for d in changed}
         blobs = Blobs(repository, reviewed_blobs(events), manual)
         again = {status.working.path: (status, found) for status, found in judge_documents(
@@ -58,13 +68,5 @@ class GateMemory:
         judged = [again.get(status.working.path, (status, found)) for status, found in kept.judged]
         return kept._replace(judged=judged)
 
-    def keep(self, head: str, key: str, judgement: Judgement, working: WorkingTree,
-             repository: GitRepository) -> None:
-        self.head, self.key, self.judgement = head, key, judgement
-        self.files = _files(repository, working)
-
-
-def _files(repository: GitRepository, working: WorkingTree) -> dict[str, tuple[str, bool]]:
-    digests = dict(repository.derived.parsed_files())
-    return {d.path: (digests.get(d.path, ""), d.path in working.uncommitted)
-            for d in working.loaded.manual}
+    def keep(self, head: str, look: Look, judgement: Judgement) -> None:
+        self.head, self.seen, self.judgement = head, look, judgement
