@@ -81,6 +81,13 @@ def _signers(trailers: tuple[tuple[str, str], ...]) -> tuple[tuple[Right, Identi
             *((Right.APPROVE, who) for who in identities(trailers, APPROVED_BY)))
 
 
+@functools.cache
+def _shared(authors: frozenset[Identity]) -> frozenset[Identity]:
+    """One object per distinct set of authors: a large history has tens of thousands of
+    approvals, written by a few hundred sets of people."""
+    return authors
+
+
 def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:
     """Walk a file's history oldest first and collect the approval evidence.
 
@@ -114,7 +121,7 @@ def collect_evidence(events: list[FileEvent], blobs: Blobs) -> FileEvidence:
             chain.add(author)  # the approval commit itself changed the content
             authoring.append((index, commit))
         known = authors_of.get(snapshot.fingerprint, frozenset())
-        authors = known if chain <= known else known | chain  # shared while unchanged
+        authors = known if chain <= known else _shared(known | chain)
         authors_of[snapshot.fingerprint] = authors
         for meaning, (name, email) in signers:
             evidence.append(Evidence(meaning, name, email, commit, index, snapshot, event.blob,

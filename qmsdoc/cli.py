@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import datetime
 import errno
 import gc
@@ -630,6 +631,20 @@ def _garbage_goes_with_the_process() -> None:
         gc.disable()
 
 
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def _one_malloc_arena() -> None:
+    """One glibc malloc arena for the whole process. A check reads the log in a worker
+    thread, and glibc gives each thread an arena of its own: the log's texts, freed once
+    parsed, stayed in that thread's arena while the main thread grew its own (23 MiB
+    more at the peak of a check at 10,000 documents / 100,000 commits). Without glibc
+    (another C library, another system) nothing changes."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
+
+
 def main() -> None:
     """The ``qmsdoc`` command: ends without taking apart what the command built.
 
@@ -638,6 +653,7 @@ def main() -> None:
     10,000 documents. Once the command is done, the exit handlers run as at any exit,
     the output is flushed, and the process ends with the command's exit status.
     """
+    _one_malloc_arena()
     try:
         cli.main(prog_name="qmsdoc", obj=_Process())
         status: object = 0

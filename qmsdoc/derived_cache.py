@@ -156,7 +156,8 @@ class DerivedCache:
                                        dict[tuple[str, str], tuple[Any, ...]]]:
         if self._history is None:
             stored = self._read(_HISTORY_FILE, 2)
-            self._history = (stored[0], stored[1]) if stored else ({}, {})
+            # None kept: what this run adds is the whole (one table in memory, not two)
+            self._history = (stored[0], stored[1]) if stored else self._added_history
         return self._history
 
     def _read(self, name: str, tables: int) -> tuple[dict[Any, Any], ...] | None:

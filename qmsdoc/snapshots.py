@@ -188,9 +188,12 @@ def _facts(values: dict[str, str] | None) -> Facts | None:
     if values is None:
         return None
     try:
-        # interned: a large history has a hundred thousand revisions of a few thousand numbers
+        # interned: a large history has a hundred thousand revisions of a few thousand
+        # numbers, and each revision's summary is in every text of it (written, reviewed,
+        # approved)
         return (sys.intern(values["number"]), DocType.from_key(values["type"]),
                 Version.parse(values["version"]), State.from_key(values["state"]),
-                datetime.date.fromisoformat(values["effective_date"]), values["change_summary"])
+                datetime.date.fromisoformat(values["effective_date"]),
+                sys.intern(values["change_summary"]))
     except (StopIteration, ValueError):
         return None

@@ -29,7 +29,7 @@ from qmsdoc.approvals import approval_signers
 from qmsdoc.errors import QmsdocError
 from qmsdoc.findings import Finding
 from qmsdoc.history import _LOG, GitRepository, History, read_history
-from qmsdoc.model import Document
+from qmsdoc.model import DocType, Document, State, Version
 from qmsdoc.snapshots import Blobs, derive_while_reading
 
 from .conftest import ManualRepo
@@ -350,6 +350,21 @@ def test_derived_results_are_used_only_for_the_same_bytes_and_code(
     repo.edit("procedures/qp-01.md", "首次发布", "首次发布。")  # other bytes: parsed again
     assert MARK not in titles(repo)
     assert_same_as_uncached(repo, monkeypatch)
+
+
+def test_a_cache_started_from_nothing_keeps_every_later_addition(tmp_path: Path) -> None:
+    """A process that made the history file from nothing (a cold check, a preview's first
+    build) and derives more later saves all of it: the first save's entries stay."""
+    cache = derived_cache.DerivedCache(tmp_path)
+    fact = ("QP-01", DocType.PROCEDURE, Version("A", 0), State.EFFECTIVE,
+            datetime.date(2024, 3, 1), "首次发布")
+    cache.keep_blob("a" * 40, "sha256:first", fact)
+    cache.save()
+    cache.keep_blob("b" * 40, "sha256:second", None)
+    cache.save()
+    later = derived_cache.DerivedCache(tmp_path)
+    assert (later.fingerprint("a" * 40), later.facts("a" * 40)) == ("sha256:first", (fact,))
+    assert (later.fingerprint("b" * 40), later.facts("b" * 40)) == ("sha256:second", (None,))
 
 
 def test_no_cache_when_turned_off(approved_repo: ManualRepo,
