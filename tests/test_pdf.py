@@ -8,6 +8,7 @@ with poppler's tools (pdftotext, pdffonts, pdftoppm, pdftohtml).
 from __future__ import annotations
 
 import datetime
+import gc
 import http.server
 import re
 import shutil
@@ -22,6 +23,7 @@ from PIL import Image, ImageChops, ImageStat
 from qmsdoc.errors import QmsdocError
 from qmsdoc.gate import GateResult
 from qmsdoc.pdf import Marking, book_pdf, document_pdf
+from qmsdoc.pdf_render import render_pdf
 
 from .conftest import ManualRepo, front, meta, mini_manual, new_repo
 
@@ -171,6 +173,21 @@ def test_rendering_fetches_nothing_from_the_network(tmp_path: Path, web_server: 
     pages = pdf_pages(document_pdf(repo.gate(), "QP-01", PRINTED), tmp_path)
     assert "流程图见下" in pages[0]
     assert _Requests.seen == []
+
+
+def test_laying_out_a_pdf_leaves_no_garbage_for_the_collector(tmp_path: Path) -> None:
+    """A layout's reference cycles are freed when it ends. Left for the cyclic collector,
+    which runs rarely beside a large heap, they piled up: the first build of 5,000
+    documents, laying out 2,500 forms, grew to 3.7 GB."""
+    html = "<p>" + "记录表格".join(f"<b>{n}</b>" for n in range(200)) + "</p>"
+    gc.collect()
+    gc.disable()
+    try:
+        pdf = render_pdf(html)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+    assert "记录表格" in pdf_pages(pdf, tmp_path)[0]
 
 
 def test_the_cli_writes_a_pdf_per_document_and_a_book(manual: GateResult, tmp_path: Path) -> None:
